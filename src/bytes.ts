@@ -1,0 +1,49 @@
+/** Byte helpers shared by every layer: hex in and out, with errors that say what was wrong. */
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { LnPeerError, type LnPeerErrorCode } from './errors.js';
+
+export { bytesToHex as toHex };
+
+const HEX = /^[0-9a-fA-F]*$/;
+
+/**
+ * Parses a hex string (no `0x` prefix, even length) into bytes. `what` names the value in
+ * the error message; `code` is the error code used when it is not valid hex.
+ */
+export function fromHex(hex: string, what: string, code: LnPeerErrorCode = 'INVALID_HEX'): Uint8Array {
+  if (hex.length % 2 !== 0) {
+    throw new LnPeerError(code, `${what} has odd length ${hex.length}: hex needs two characters per byte`, { value: hex });
+  }
+  if (!HEX.test(hex)) {
+    const bad = hex.search(/[^0-9a-fA-F]/);
+    throw new LnPeerError(code, `${what} has a non-hex character ${JSON.stringify(hex[bad])} at position ${bad}: only 0-9, a-f and A-F are allowed`, { value: hex });
+  }
+  return Buffer.from(hex, 'hex');
+}
+
+/** Accepts bytes (a `Uint8Array`, Node `Buffer` included) or a hex string, and returns bytes. */
+export function bytesOrHex(value: Uint8Array | string, what: string, code: LnPeerErrorCode = 'INVALID_HEX'): Uint8Array {
+  if (typeof value === 'string') return fromHex(value, what, code);
+  if (value instanceof Uint8Array) return value;
+  throw new LnPeerError(code, `${what} must be a hex string or a Uint8Array, got ${describe(value)}`);
+}
+
+/** A short description of a value of unexpected type, for error messages. */
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
+/** Big-endian u16 at `offset`. */
+export function readU16(bytes: Uint8Array, offset: number): number {
+  return (bytes[offset] << 8) | bytes[offset + 1];
+}
+
+/** Writes `value` as big-endian u16 at `offset`. */
+export function writeU16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value >>> 8;
+  bytes[offset + 1] = value & 0xff;
+}

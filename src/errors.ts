@@ -1,0 +1,84 @@
+/**
+ * The one error class of lnpeer. Every failure that reaches an application is an
+ * `LnPeerError` with a stable `code`; the message names the offending value and
+ * what is allowed instead.
+ */
+
+/** Stable error codes. New codes may be added; existing ones never change meaning. */
+export type LnPeerErrorCode =
+  // Arguments and outgoing custom messages (DESIGN "Validation of an outgoing custom message").
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_NODE_ID'
+  | 'INVALID_ADDRESS'
+  | 'INVALID_PRIVATE_KEY'
+  | 'INVALID_HEX'
+  | 'INVALID_TYPE'
+  | 'MESSAGE_TOO_SHORT'
+  | 'MESSAGE_TOO_LONG'
+  | 'INTERNAL_TYPE'
+  | 'EVEN_TYPE'
+  // Wire decoding (BOLT 1).
+  | 'UNEXPECTED_EOF'
+  | 'BIGSIZE_NOT_CANONICAL'
+  | 'TLV_NOT_MINIMAL'
+  | 'TLV_NOT_INCREASING'
+  | 'TLV_LENGTH_EXCEEDS_DATA'
+  | 'TLV_INVALID_VALUE'
+  | 'TLV_UNKNOWN_EVEN'
+  | 'INVALID_MESSAGE'
+  | 'UNKNOWN_EVEN_FEATURE'
+  | 'MISSING_FEATURE_DEPENDENCY'
+  | 'NO_COMMON_NETWORK'
+  // Transport (BOLT 8).
+  | 'HANDSHAKE_FAILED'
+  | 'DECRYPT_FAILED'
+  | 'MESSAGE_LENGTH_INVALID'
+  // Connections and peers.
+  | 'PEER_NOT_CONNECTED'
+  | 'CONNECTION_FAILED'
+  | 'CONNECTION_CLOSED'
+  | 'TIMEOUT'
+  | 'QUEUE_FULL'
+  | 'TOO_MANY_PEERS'
+  | 'PROTOCOL_VIOLATION'
+  | 'REMOTE_ERROR'
+  | 'MANAGER_CLOSED';
+
+/** Why a BOLT 8 handshake failed, in `LnPeerError.details.reason` when `code` is `HANDSHAKE_FAILED`. */
+export type HandshakeFailure = 'BAD_VERSION' | 'BAD_PUBKEY' | 'BAD_CIPHERTEXT' | 'BAD_TAG' | 'SHORT_READ' | 'TIMEOUT';
+
+/**
+ * The error lnpeer throws, rejects with and emits.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await pm.sendCustomMsg(nodeId, '0010');
+ * } catch (err) {
+ *   if (err instanceof LnPeerError && err.code === 'INTERNAL_TYPE') console.error(err.message);
+ * }
+ * ```
+ */
+export class LnPeerError extends Error {
+  override readonly name = 'LnPeerError';
+  /** Stable machine-readable code. */
+  readonly code: LnPeerErrorCode;
+  /** Structured facts about the failure (for example `{ reason: 'BAD_TAG', act: 2 }`). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: LnPeerErrorCode,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** True when `err` is an `LnPeerError`, optionally with the given code. */
+export function isLnPeerError(err: unknown, code?: LnPeerErrorCode): err is LnPeerError {
+  return err instanceof LnPeerError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,194 @@
+/**
+ * The BOLT 8 handshake (Noise_XK_secp256k1_ChaChaPoly_SHA256), sans I/O: each method takes
+ * the bytes of one act and returns the bytes of the next. The caller moves the bytes.
+ */
+import { aead, ecdh, getPublicKey, hkdf2, isValidPublicKey, randomPrivateKey, sha256, type Aead } from '../crypto.js';
+import { LnPeerError, type HandshakeFailure } from '../errors.js';
+import { CipherState } from './cipher-state.js';
+
+/** BOLT 8 "Handshake Exchange": fixed act sizes, no header. */
+export const ACT_ONE_LENGTH = 50;
+export const ACT_TWO_LENGTH = 50;
+export const ACT_THREE_LENGTH = 66;
+
+const encoder = new TextEncoder();
+// BOLT 8 "Handshake State Initialization": h = SHA-256(protocolName); ck = h; h = SHA-256(h || prologue).
+const PROTOCOL_NAME_HASH = sha256(encoder.encode('Noise_XK_secp256k1_ChaChaPoly_SHA256'));
+const H_AFTER_PROLOGUE = sha256(PROTOCOL_NAME_HASH, encoder.encode('lightning'));
+// BOLT 8: "Clients MUST reject handshake attempts initiated with an unknown version."
+const HANDSHAKE_VERSION = 0;
+const EMPTY = new Uint8Array(0);
+
+/** A secp256k1 key pair; computing the public key once saves a scalar multiplication per handshake. */
+export interface KeyPair {
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+/** Builds a key pair from a 32-byte private key. */
+export function keyPair(privateKey: Uint8Array): KeyPair {
+  return { privateKey, publicKey: getPublicKey(privateKey) };
+}
+
+/** What a completed handshake yields: one cipher state per direction and the remote's static key. */
+export interface HandshakeResult {
+  readonly remoteStaticKey: Uint8Array;
+  readonly sending: CipherState;
+  readonly receiving: CipherState;
+}
+
+function fail(reason: HandshakeFailure, act: 1 | 2 | 3, what: string): LnPeerError {
+  return new LnPeerError('HANDSHAKE_FAILED', `BOLT 8 handshake failed in act ${act}: ${what}`, { reason, act });
+}
+
+/** The handshake state shared by both roles: the chaining key `ck` and handshake hash `h`. */
+abstract class Handshake {
+  protected ck: Uint8Array = PROTOCOL_NAME_HASH;
+  protected h: Uint8Array;
+  protected tempKey: Uint8Array = EMPTY;
+  protected readonly ephemeral: KeyPair;
+
+  protected constructor(
+    responderStaticKey: Uint8Array,
+    ephemeralPrivateKey: Uint8Array | undefined,
+    protected readonly cipher: Aead,
+  ) {
+    // BOLT 8 "Handshake State Initialization": h = SHA-256(h || rs.pub.serializeCompressed()).
+    this.h = sha256(H_AFTER_PROLOGUE, responderStaticKey);
+    // BOLT 8: "a node MUST generate a new ephemeral key with strong cryptographic randomness."
+    this.ephemeral = keyPair(ephemeralPrivateKey ?? randomPrivateKey());
+  }
+
+  protected mixHash(data: Uint8Array): void {
+    this.h = sha256(this.h, data);
+  }
+
+  protected mixKey(sharedSecret: Uint8Array): void {
+    [this.ck, this.tempKey] = hkdf2(this.ck, sharedSecret);
+  }
+
+  /** Writes act one or two: `0 || e.pub || encryptWithAD(temp_k, 0, h, zero)`, after mixing `e.pub` and `ECDH(e, remote)`. */
+  protected writeEphemeralAct(remoteKey: Uint8Array): Uint8Array {
+    this.mixHash(this.ephemeral.publicKey);
+    this.mixKey(ecdh(this.ephemeral.privateKey, remoteKey));
+    const tag = this.cipher.seal(this.tempKey, 0, this.h, EMPTY);
+    this.mixHash(tag);
+    const act = new Uint8Array(ACT_ONE_LENGTH);
+    act[0] = HANDSHAKE_VERSION;
+    act.set(this.ephemeral.publicKey, 1);
+    act.set(tag, 34);
+    return act;
+  }
+
+  /** Reads act one or two; returns the remote ephemeral key. `localPrivateKey` does the ECDH with it. */
+  protected readEphemeralAct(act: Uint8Array, actNumber: 1 | 2, localPrivateKey: Uint8Array): Uint8Array {
+    // BOLT 8 acts one and two: "Read exactly 50 bytes from the network buffer."
+    if (act.length < ACT_ONE_LENGTH) {
+      throw fail('SHORT_READ', actNumber, `got ${act.length} bytes, the act is ${ACT_ONE_LENGTH} bytes`);
+    }
+    if (act[0] !== HANDSHAKE_VERSION) {
+      throw fail('BAD_VERSION', actNumber, `unknown handshake version ${act[0]}, only version ${HANDSHAKE_VERSION} exists`);
+    }
+    const remoteEphemeral = act.subarray(1, 34);
+    // BOLT 8: "If re does not represent a valid point on the secp256k1 curve, the node MUST abort".
+    if (!isValidPublicKey(remoteEphemeral)) {
+      throw fail('BAD_PUBKEY', actNumber, 'the ephemeral key is not a valid compressed secp256k1 point');
+    }
+    this.mixHash(remoteEphemeral);
+    this.mixKey(ecdh(localPrivateKey, remoteEphemeral));
+    const tag = act.subarray(34, ACT_ONE_LENGTH);
+    // BOLT 8: "If the MAC check is unsuccessful, the node MUST terminate the connection without any further messages."
+    if (this.cipher.open(this.tempKey, 0, this.h, tag) === null) {
+      throw fail('BAD_TAG', actNumber, 'the MAC does not authenticate (wrong node id, or a corrupted act)');
+    }
+    this.mixHash(tag);
+    return remoteEphemeral.slice();
+  }
+
+  /** BOLT 8 act three, final step: split `ck` into the two transport keys. */
+  protected split(remoteStaticKey: Uint8Array, initiator: boolean): HandshakeResult {
+    const [first, second] = hkdf2(this.ck, EMPTY);
+    // BOLT 8: the initiator's sk is the first 32 bytes; each direction keeps its own copy of ck.
+    const [sendKey, receiveKey] = initiator ? [first, second] : [second, first];
+    return {
+      remoteStaticKey,
+      sending: new CipherState(sendKey, this.ck, this.cipher),
+      receiving: new CipherState(receiveKey, this.ck, this.cipher),
+    };
+  }
+}
+
+/** The initiator's side: knows the responder's node id, sends acts one and three. */
+export class InitiatorHandshake extends Handshake {
+  private readonly localStatic: KeyPair;
+  private readonly remoteStaticKey: Uint8Array;
+
+  /** `ephemeralPrivateKey` is for test vectors only; production uses a fresh random key. */
+  constructor(localStatic: KeyPair, remoteStaticKey: Uint8Array, ephemeralPrivateKey?: Uint8Array, cipher: Aead = aead) {
+    super(remoteStaticKey, ephemeralPrivateKey, cipher);
+    this.localStatic = localStatic;
+    this.remoteStaticKey = remoteStaticKey;
+  }
+
+  /** Act one: `0 || e.pub || c` with `es = ECDH(e.priv, rs)`. */
+  actOne(): Uint8Array {
+    return this.writeEphemeralAct(this.remoteStaticKey);
+  }
+
+  /** Reads act two and returns act three plus the transport cipher states. */
+  actTwoToThree(actTwo: Uint8Array): { actThree: Uint8Array; result: HandshakeResult } {
+    const remoteEphemeral = this.readEphemeralAct(actTwo, 2, this.ephemeral.privateKey);
+    // BOLT 8 act three: c = encryptWithAD(temp_k2, 1, h, s.pub.serializeCompressed()).
+    const actThree = new Uint8Array(ACT_THREE_LENGTH);
+    const encryptedStatic = this.cipher.seal(this.tempKey, 1, this.h, this.localStatic.publicKey, actThree.subarray(1, 50));
+    this.mixHash(encryptedStatic);
+    this.mixKey(ecdh(this.localStatic.privateKey, remoteEphemeral));
+    this.cipher.seal(this.tempKey, 0, this.h, EMPTY, actThree.subarray(50));
+    return { actThree, result: this.split(this.remoteStaticKey, true) };
+  }
+}
+
+/** The responder's side: learns the initiator's node id from act three. */
+export class ResponderHandshake extends Handshake {
+  private readonly localStatic: KeyPair;
+  private remoteEphemeral: Uint8Array = EMPTY;
+
+  /** `ephemeralPrivateKey` is for test vectors only; production uses a fresh random key. */
+  constructor(localStatic: KeyPair, ephemeralPrivateKey?: Uint8Array, cipher: Aead = aead) {
+    super(localStatic.publicKey, ephemeralPrivateKey, cipher);
+    this.localStatic = localStatic;
+  }
+
+  /** Reads act one (`es = ECDH(s.priv, re)`) and returns act two (`ee = ECDH(e.priv, re)`). */
+  actOneToTwo(actOne: Uint8Array): Uint8Array {
+    this.remoteEphemeral = this.readEphemeralAct(actOne, 1, this.localStatic.privateKey);
+    return this.writeEphemeralAct(this.remoteEphemeral);
+  }
+
+  /** Reads act three; returns the initiator's static key and the transport cipher states. */
+  actThree(actThree: Uint8Array): HandshakeResult {
+    // BOLT 8 act three: "Read exactly 66 bytes from the network buffer."
+    if (actThree.length < ACT_THREE_LENGTH) {
+      throw fail('SHORT_READ', 3, `got ${actThree.length} bytes, the act is ${ACT_THREE_LENGTH} bytes`);
+    }
+    if (actThree[0] !== HANDSHAKE_VERSION) {
+      throw fail('BAD_VERSION', 3, `unknown handshake version ${actThree[0]}, only version ${HANDSHAKE_VERSION} exists`);
+    }
+    const encryptedStatic = actThree.subarray(1, 50);
+    // BOLT 8: "rs = decryptWithAD(temp_k2, 1, h, c)"; "If the MAC check in this step fails ... terminate".
+    const remoteStatic = this.cipher.open(this.tempKey, 1, this.h, encryptedStatic);
+    if (remoteStatic === null) {
+      throw fail('BAD_CIPHERTEXT', 3, 'the encrypted static key does not authenticate');
+    }
+    // BOLT 8: "If rs is not a valid public key, the node MUST abort".
+    if (!isValidPublicKey(remoteStatic)) {
+      throw fail('BAD_PUBKEY', 3, 'the static key (node id) is not a valid compressed secp256k1 point');
+    }
+    this.mixHash(encryptedStatic);
+    this.mixKey(ecdh(this.ephemeral.privateKey, remoteStatic));
+    if (this.cipher.open(this.tempKey, 0, this.h, actThree.subarray(50)) === null) {
+      throw fail('BAD_TAG', 3, 'the final MAC does not authenticate');
+    }
+    return this.split(Uint8Array.from(remoteStatic), false);
+  }
+}
