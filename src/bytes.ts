@@ -47,3 +47,24 @@ export function writeU16(bytes: Uint8Array, offset: number, value: number): void
   bytes[offset] = value >>> 8;
   bytes[offset + 1] = value & 0xff;
 }
+
+/** Concatenates byte arrays into a new one. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/**
+ * A plain `Uint8Array` copy of `bytes[start, end)`, also when `bytes` is a Node `Buffer`:
+ * decoders return copies, since a view would change when the caller reuses its buffer.
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return new Uint8Array(bytes.subarray(start, end));
+}
