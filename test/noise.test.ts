@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { aeadBackends, type Aead } from '../src/crypto.js';
+import { aeadBackends, curveBackends, type Aead, type Curve } from '../src/crypto.js';
 import { LnPeerError } from '../src/errors.js';
 import { fromHex, toHex } from '../src/bytes.js';
 import {
@@ -61,18 +61,21 @@ function assertVectorPackets(packets: string[]): void {
   for (const { message_index, packet } of msg.outputs) assert.equal(packets[message_index], packet, `message ${message_index}`);
 }
 
-function initiator(aead: Aead): InitiatorHandshake {
-  return new InitiatorHandshake(keyPair(hex(ini.local_static_privkey)), hex(ini.remote_static_pubkey), hex(ini.local_ephemeral_privkey), aead);
+function initiator(aead: Aead, curve: Curve): InitiatorHandshake {
+  return new InitiatorHandshake(keyPair(hex(ini.local_static_privkey), curve), hex(ini.remote_static_pubkey), { ephemeralPrivateKey: hex(ini.local_ephemeral_privkey), aead, curve });
 }
 
-function responder(aead: Aead): ResponderHandshake {
-  return new ResponderHandshake(keyPair(hex(res.local_static_privkey)), hex(res.local_ephemeral_privkey), aead);
+function responder(aead: Aead, curve: Curve): ResponderHandshake {
+  return new ResponderHandshake(keyPair(hex(res.local_static_privkey), curve), { ephemeralPrivateKey: hex(res.local_ephemeral_privkey), aead, curve });
 }
 
-for (const aead of aeadBackends) {
-  describe(`BOLT 8 vectors with ${aead.name}`, () => {
+const backends = aeadBackends.flatMap((aead) => curveBackends.map((curve) => ({ aead, curve })));
+assert.ok(backends.length >= 2, 'at least the noble backends');
+
+for (const { aead, curve } of backends) {
+  describe(`BOLT 8 vectors with ${aead.name} and ${curve.name}`, () => {
     it('initiator: acts one and three, then sk encrypts the spec messages', () => {
-      const hs = initiator(aead);
+      const hs = initiator(aead, curve);
       assert.equal(toHex(hs.actOne()), ini.act_one.output);
       const { actThree, result } = hs.actTwoToThree(hex(ini.act_two.input));
       assert.equal(toHex(actThree), ini.act_three.output);
@@ -82,7 +85,7 @@ for (const aead of aeadBackends) {
     });
 
     it('responder: act two, the initiator static key, and rk decrypts the spec messages', () => {
-      const hs = responder(aead);
+      const hs = responder(aead, curve);
       assert.equal(toHex(hs.actOneToTwo(hex(res.act_one.input))), res.act_two.output);
       const result: HandshakeResult = hs.actThree(hex(res.act_three.input));
       assert.equal(toHex(result.remoteStaticKey), ini.local_static_pubkey);
@@ -103,7 +106,7 @@ for (const aead of aeadBackends) {
 
     for (const c of vectors.initiator_failure_cases) {
       it(`initiator fails: ${c.name}`, () => {
-        const hs = initiator(aead);
+        const hs = initiator(aead, curve);
         assert.equal(toHex(hs.actOne()), c.act_one_output);
         assertHandshakeError(() => hs.actTwoToThree(hex(c.act_two_input)), c.expected_error);
       });
@@ -111,7 +114,7 @@ for (const aead of aeadBackends) {
 
     for (const c of vectors.responder_failure_cases) {
       it(`responder fails: ${c.name}`, () => {
-        const hs = responder(aead);
+        const hs = responder(aead, curve);
         if (c.failing_act === 'act_one') {
           assertHandshakeError(() => hs.actOneToTwo(hex(c.act_one_input)), c.expected_error);
           return;

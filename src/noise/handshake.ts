@@ -2,7 +2,7 @@
  * The BOLT 8 handshake (Noise_XK_secp256k1_ChaChaPoly_SHA256), sans I/O: each method takes
  * the bytes of one act and returns the bytes of the next. The caller moves the bytes.
  */
-import { aead, ecdh, getPublicKey, hkdf2, isValidPublicKey, randomPrivateKey, sha256, type Aead } from '../crypto.js';
+import { aead, curve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto.js';
 import { LnPeerError, type HandshakeFailure } from '../errors.js';
 import { CipherState } from './cipher-state.js';
 
@@ -26,8 +26,16 @@ export interface KeyPair {
 }
 
 /** Builds a key pair from a 32-byte private key. */
-export function keyPair(privateKey: Uint8Array): KeyPair {
-  return { privateKey, publicKey: getPublicKey(privateKey) };
+export function keyPair(privateKey: Uint8Array, using: Curve = curve): KeyPair {
+  return { privateKey, publicKey: using.getPublicKey(privateKey) };
+}
+
+/** The crypto a handshake uses, and a fixed ephemeral key for the spec's test vectors. */
+export interface HandshakeOptions {
+  /** For test vectors only: production uses a fresh random key per handshake. */
+  ephemeralPrivateKey?: Uint8Array;
+  aead?: Aead;
+  curve?: Curve;
 }
 
 /** What a completed handshake yields: one cipher state per direction and the remote's static key. */
@@ -47,16 +55,16 @@ abstract class Handshake {
   protected h: Uint8Array;
   protected tempKey: Uint8Array = EMPTY;
   protected readonly ephemeral: KeyPair;
+  protected readonly cipher: Aead;
+  protected readonly curve: Curve;
 
-  protected constructor(
-    responderStaticKey: Uint8Array,
-    ephemeralPrivateKey: Uint8Array | undefined,
-    protected readonly cipher: Aead,
-  ) {
+  protected constructor(responderStaticKey: Uint8Array, options: HandshakeOptions) {
+    this.cipher = options.aead ?? aead;
+    this.curve = options.curve ?? curve;
     // BOLT 8 "Handshake State Initialization": h = SHA-256(h || rs.pub.serializeCompressed()).
     this.h = sha256(H_AFTER_PROLOGUE, responderStaticKey);
     // BOLT 8: "a node MUST generate a new ephemeral key with strong cryptographic randomness."
-    this.ephemeral = keyPair(ephemeralPrivateKey ?? randomPrivateKey());
+    this.ephemeral = keyPair(options.ephemeralPrivateKey ?? randomPrivateKey(), this.curve);
   }
 
   protected mixHash(data: Uint8Array): void {
@@ -70,7 +78,7 @@ abstract class Handshake {
   /** Writes act one or two: `0 || e.pub || encryptWithAD(temp_k, 0, h, zero)`, after mixing `e.pub` and `ECDH(e, remote)`. */
   protected writeEphemeralAct(remoteKey: Uint8Array): Uint8Array {
     this.mixHash(this.ephemeral.publicKey);
-    this.mixKey(ecdh(this.ephemeral.privateKey, remoteKey));
+    this.mixKey(this.curve.ecdh(this.ephemeral.privateKey, remoteKey));
     const tag = this.cipher.seal(this.tempKey, 0, this.h, EMPTY);
     this.mixHash(tag);
     const act = new Uint8Array(ACT_ONE_LENGTH);
@@ -91,11 +99,11 @@ abstract class Handshake {
     }
     const remoteEphemeral = act.subarray(1, 34);
     // BOLT 8: "If re does not represent a valid point on the secp256k1 curve, the node MUST abort".
-    if (!isValidPublicKey(remoteEphemeral)) {
+    if (!this.curve.isValidPublicKey(remoteEphemeral)) {
       throw fail('BAD_PUBKEY', actNumber, 'the ephemeral key is not a valid compressed secp256k1 point');
     }
     this.mixHash(remoteEphemeral);
-    this.mixKey(ecdh(localPrivateKey, remoteEphemeral));
+    this.mixKey(this.curve.ecdh(localPrivateKey, remoteEphemeral));
     const tag = act.subarray(34, ACT_ONE_LENGTH);
     // BOLT 8: "If the MAC check is unsuccessful, the node MUST terminate the connection without any further messages."
     if (this.cipher.open(this.tempKey, 0, this.h, tag) === null) {
@@ -123,9 +131,8 @@ export class InitiatorHandshake extends Handshake {
   private readonly localStatic: KeyPair;
   private readonly remoteStaticKey: Uint8Array;
 
-  /** `ephemeralPrivateKey` is for test vectors only; production uses a fresh random key. */
-  constructor(localStatic: KeyPair, remoteStaticKey: Uint8Array, ephemeralPrivateKey?: Uint8Array, cipher: Aead = aead) {
-    super(remoteStaticKey, ephemeralPrivateKey, cipher);
+  constructor(localStatic: KeyPair, remoteStaticKey: Uint8Array, options: HandshakeOptions = {}) {
+    super(remoteStaticKey, options);
     this.localStatic = localStatic;
     this.remoteStaticKey = remoteStaticKey;
   }
@@ -142,7 +149,7 @@ export class InitiatorHandshake extends Handshake {
     const actThree = new Uint8Array(ACT_THREE_LENGTH);
     const encryptedStatic = this.cipher.seal(this.tempKey, 1, this.h, this.localStatic.publicKey, actThree.subarray(1, 50));
     this.mixHash(encryptedStatic);
-    this.mixKey(ecdh(this.localStatic.privateKey, remoteEphemeral));
+    this.mixKey(this.curve.ecdh(this.localStatic.privateKey, remoteEphemeral));
     this.cipher.seal(this.tempKey, 0, this.h, EMPTY, actThree.subarray(50));
     return { actThree, result: this.split(this.remoteStaticKey, true) };
   }
@@ -153,10 +160,14 @@ export class ResponderHandshake extends Handshake {
   private readonly localStatic: KeyPair;
   private remoteEphemeral: Uint8Array = EMPTY;
 
-  /** `ephemeralPrivateKey` is for test vectors only; production uses a fresh random key. */
-  constructor(localStatic: KeyPair, ephemeralPrivateKey?: Uint8Array, cipher: Aead = aead) {
-    super(localStatic.publicKey, ephemeralPrivateKey, cipher);
+  constructor(localStatic: KeyPair, options: HandshakeOptions = {}) {
+    super(localStatic.publicKey, options);
     this.localStatic = localStatic;
+  }
+
+  /** True once act one was read (and act two produced). */
+  get readActOne(): boolean {
+    return this.remoteEphemeral.length > 0;
   }
 
   /** Reads act one (`es = ECDH(s.priv, re)`) and returns act two (`ee = ECDH(e.priv, re)`). */
@@ -181,11 +192,11 @@ export class ResponderHandshake extends Handshake {
       throw fail('BAD_CIPHERTEXT', 3, 'the encrypted static key does not authenticate');
     }
     // BOLT 8: "If rs is not a valid public key, the node MUST abort".
-    if (!isValidPublicKey(remoteStatic)) {
+    if (!this.curve.isValidPublicKey(remoteStatic)) {
       throw fail('BAD_PUBKEY', 3, 'the static key (node id) is not a valid compressed secp256k1 point');
     }
     this.mixHash(encryptedStatic);
-    this.mixKey(ecdh(this.ephemeral.privateKey, remoteStatic));
+    this.mixKey(this.curve.ecdh(this.ephemeral.privateKey, remoteStatic));
     if (this.cipher.open(this.tempKey, 0, this.h, actThree.subarray(50)) === null) {
       throw fail('BAD_TAG', 3, 'the final MAC does not authenticate');
     }

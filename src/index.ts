@@ -1,0 +1,22 @@
+/**
+ * lnpeer: be a Lightning Network peer from TypeScript. BOLT 8 encrypted transport, BOLT 1
+ * messaging, and custom messages exchanged with real nodes.
+ *
+ * @packageDocumentation
+ */
+export { PeerManager } from './peer-manager.js';
+export type { CustomMessageEvent, DisconnectEvent, ConnectionFailedEvent, NoticeEvent, PeerManagerEvents } from './peer-manager.js';
+export type { PeerManagerOptions } from './options.js';
+export type { PeerInfo, RemoteErrorInfo } from './session.js';
+export { Peer, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './peer.js';
+export type { PeerEvents, PeerOptions, InitiatorOptions, PeerCloseInfo } from './peer.js';
+export { CustomMessage, CUSTOM_TYPE_RANGE_START, MAX_PAYLOAD_LENGTH } from './custom-message.js';
+export type { ValidateOptions } from './custom-message.js';
+export { LnPeerError, isLnPeerError } from './errors.js';
+export type { LnPeerErrorCode, HandshakeFailure } from './errors.js';
+export { parseNodeId, parsePeerAddress, DEFAULT_PORT } from './node-id.js';
+export type { PeerAddress } from './node-id.js';
+export { keyPair } from './noise/index.js';
+export type { KeyPair } from './noise/index.js';
+export * as noise from './noise/index.js';
+export * as wire from './wire/index.js';

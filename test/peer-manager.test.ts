@@ -1,0 +1,368 @@
+// PeerManager end to end on loopback: init and features, dispatch, sendCustomMsg, limits.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { LnPeerError, type LnPeerErrorCode } from '../src/errors.js';
+import { PeerManager } from '../src/peer-manager.js';
+import { Peer } from '../src/peer.js';
+import { getPublicKey, randomPrivateKey } from '../src/crypto.js';
+import { closed, listeningManager, next, rawPeer, typeOf, until } from './helpers.js';
+import { decodeFeatures } from '../src/wire/features.js';
+import { decodeError, decodeInit, decodePong, decodeWarning, encodeInit, encodePing } from '../src/wire/messages.js';
+import { chainHash } from '../src/wire/networks.js';
+import { encodeFeatures } from '../src/wire/features.js';
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+function rejectsWith(promise: Promise<unknown>, code: LnPeerErrorCode, message?: RegExp): Promise<void> {
+  return assert.rejects(promise, (err: unknown) => {
+    assert.ok(err instanceof LnPeerError, `expected LnPeerError, got ${String(err)}`);
+    assert.equal(err.code, code, err.message);
+    if (message) assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('PeerManager', () => {
+  it('two managers exchange custom messages both ways, with init and features', async () => {
+    const { pm: alice, port } = await listeningManager({ features: [257] });
+    const bob = new PeerManager({ features: [259] });
+    const connected = next(alice, 'peer:connect');
+    const info = await bob.connect(`${alice.nodeId}@127.0.0.1:${port}`);
+    assert.equal(info.nodeId, alice.nodeId);
+    assert.equal(info.direction, 'outbound');
+    assert.deepEqual(info.features, [1, 9, 13, 15, 45, 257]);
+    const inbound = await connected;
+    assert.equal(inbound.nodeId, bob.nodeId);
+    assert.equal(inbound.direction, 'inbound');
+    assert.deepEqual(inbound.features, [1, 9, 13, 15, 45, 259]);
+    assert.equal(inbound.address.host, '127.0.0.1');
+    assert.ok(inbound.connectedAt instanceof Date);
+    assert.deepEqual(alice.peers().map((p) => p.nodeId), [bob.nodeId]);
+
+    const atAlice = next(alice, 'custommsg');
+    await bob.sendCustomMsg(alice.nodeId, 'fffb68656c6c6f');
+    assert.deepEqual(await atAlice, { peerId: bob.nodeId, type: 0xfffb, payload: new Uint8Array(Buffer.from('hello')) });
+
+    const atBob = next(bob, 'custommsg');
+    await alice.sendCustomMsg(Buffer.from(bob.nodeId, 'hex'), Uint8Array.from([0x80, 0x01, 1, 2, 3]));
+    assert.deepEqual(await atBob, { peerId: alice.nodeId, type: 0x8001, payload: Uint8Array.from([1, 2, 3]) });
+
+    // A maximal message: 2-byte type + 65533 payload bytes.
+    const big = new Uint8Array(65535).fill(7);
+    big[0] = 0xff;
+    big[1] = 0xf1;
+    const bigArrives = next(alice, 'custommsg');
+    await bob.sendCustomMsg(alice.nodeId, big);
+    assert.equal((await bigArrives).payload.length, 65533);
+
+    const disconnected = next(alice, 'peer:disconnect');
+    await bob.close();
+    const event = await disconnected;
+    assert.equal(event.peerId, bob.nodeId);
+    assert.equal(event.local, false);
+    await alice.close();
+  });
+
+  it('connect() returns the existing peer when already connected, and refuses itself', async () => {
+    const { pm: alice, address } = await listeningManager();
+    const bob = new PeerManager();
+    const first = await bob.connect(address);
+    assert.equal(await bob.connect(address), first);
+    await rejectsWith(bob.connect(`${bob.nodeId}@127.0.0.1:1`), 'INVALID_ARGUMENT', /own id/);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('sendCustomMsg: every validation error, in order, with the offending input named', async () => {
+    const { pm: alice, port } = await listeningManager({ evenTypes: [0xfffa] });
+    const bob = new PeerManager();
+    await bob.connect(alice.nodeId, { host: '127.0.0.1', port });
+    await until(() => alice.peers().length === 1);
+    const id = bob.nodeId;
+    await rejectsWith(alice.sendCustomMsg('02' + '00'.repeat(32), 'fffb'), 'INVALID_NODE_ID', /not a point/);
+    await rejectsWith(alice.sendCustomMsg('abc', 'fffb'), 'INVALID_NODE_ID', /odd length/);
+    await rejectsWith(alice.sendCustomMsg(id.slice(0, 64), 'fffb'), 'INVALID_NODE_ID', /32 bytes/);
+    await rejectsWith(alice.sendCustomMsg(id, 'fffbz0'), 'INVALID_HEX', /"z" at position 4/);
+    await rejectsWith(alice.sendCustomMsg(id, 'fffb0'), 'INVALID_HEX', /odd length 5/);
+    await rejectsWith(alice.sendCustomMsg(id, 'ff'), 'MESSAGE_TOO_SHORT', /1 byte/);
+    await rejectsWith(alice.sendCustomMsg(id, ''), 'MESSAGE_TOO_SHORT', /0 bytes/);
+    await rejectsWith(alice.sendCustomMsg(id, new Uint8Array(65536).fill(0xff)), 'MESSAGE_TOO_LONG', /65536 bytes.*65535/);
+    await rejectsWith(alice.sendCustomMsg(id, '0012000000'), 'INTERNAL_TYPE', /type 18 is the BOLT message ping/);
+    await rejectsWith(alice.sendCustomMsg(id, '0011'), 'INTERNAL_TYPE', /error/);
+    await rejectsWith(alice.sendCustomMsg(id, '0101'), 'INTERNAL_TYPE', /node_announcement/);
+    await rejectsWith(alice.sendCustomMsg(id, 'fffc'), 'EVEN_TYPE', /type 65532 is even.*65533/);
+    await rejectsWith(alice.sendCustomMsg(id, 42 as unknown as string), 'INVALID_HEX', /number 42/);
+    // The app's own even type, and peer storage (7), are allowed.
+    await alice.sendCustomMsg(id, 'fffa00');
+    await alice.sendCustomMsg(id, '000700020102');
+    // Order: the node id is checked before the message, the message before the connection.
+    await rejectsWith(alice.sendCustomMsg('zz', '00'), 'INVALID_NODE_ID');
+    const stranger = new PeerManager().nodeId;
+    await rejectsWith(alice.sendCustomMsg(stranger, 'ff'), 'MESSAGE_TOO_SHORT');
+    await rejectsWith(alice.sendCustomMsg(stranger, 'fffb'), 'PEER_NOT_CONNECTED', new RegExp(stranger));
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('notices a type below 32768 or already in use, once per type, without failing', async () => {
+    const { pm: alice, address } = await listeningManager();
+    const bob = new PeerManager();
+    await bob.connect(address);
+    const notices: string[] = [];
+    bob.on('notice', (n) => notices.push(n.message));
+    await bob.sendCustomMsg(alice.nodeId, '232900');
+    await bob.sendCustomMsg(alice.nodeId, '232900');
+    await bob.sendCustomMsg(alice.nodeId, '9419');
+    await bob.sendCustomMsg(alice.nodeId, 'fff1');
+    assert.equal(notices.length, 2);
+    assert.match(notices[0], /type 9001 is below 32768/);
+    assert.match(notices[1], /37913 is already used by bLIP 50/);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('delivers app-registered even types, and answers unknown even types with a warning and a disconnect', async () => {
+    const { pm, port } = await listeningManager({ evenTypes: [0xfffe] });
+    const { peer, received, sendInit } = await rawPeer(pm.nodeId, port);
+    await sendInit();
+    await next(pm, 'peer:connect');
+    const delivered = next(pm, 'custommsg');
+    await peer.send(Uint8Array.from([0xff, 0xfe, 9]));
+    assert.equal((await delivered).type, 0xfffe);
+    const gone = next(pm, 'peer:disconnect');
+    await peer.send(Uint8Array.from([0xff, 0xfc, 9]));
+    const event = await gone;
+    assert.equal(event.error?.code, 'PROTOCOL_VIOLATION');
+    assert.match(event.reason, /unknown even message type 65532/);
+    assert.equal(event.local, true);
+    await closed(peer);
+    const warnings = received.filter((m) => typeOf(m) === 1).map(decodeWarning);
+    assert.equal(warnings.length, 1);
+    assert.match(Buffer.from(warnings[0].data).toString(), /unknown even msg type 65532/);
+    await pm.close();
+  });
+
+  it('sends init at once with the default features; answers pings; ignores gossip; answers channel messages with error', async () => {
+    const { pm, port } = await listeningManager({ networks: ['regtest'] });
+    const { peer, received, sendInit } = await rawPeer(pm.nodeId, port);
+    await until(() => received.length === 1, 5000, 'init before ours');
+    const init = decodeInit(received[0]);
+    assert.equal(hex(init.features), '20000000a202');
+    assert.deepEqual(decodeFeatures(init.features), [1, 9, 13, 15, 45]);
+    assert.deepEqual(init.networks?.map(hex), [hex(chainHash('regtest'))]);
+    assert.equal(init.remoteAddr, undefined, 'no private remote_addr');
+    await sendInit();
+    await next(pm, 'peer:connect');
+    await peer.send(encodePing(4, 10));
+    await peer.send(encodePing(65532, 0)); // BOLT 1: ignored
+    await peer.send(Uint8Array.from([0x01, 0x02, ...new Uint8Array(20)])); // channel_update 258: ignored
+    const openChannel = new Uint8Array(2 + 64 + 200);
+    openChannel.set([0x00, 0x20]);
+    openChannel.fill(0xab, 34, 66); // temporary_channel_id after chain_hash
+    await peer.send(openChannel);
+    await until(() => received.length >= 3, 5000, 'pong and error');
+    assert.deepEqual(received.slice(1).map(typeOf), [19, 17]);
+    assert.equal(decodePong(received[1]).byteslen, 4);
+    const error = decodeError(received[2]);
+    assert.equal(hex(error.channelId), 'ab'.repeat(32));
+    assert.deepEqual(pm.peers().length, 1, 'still connected');
+    peer.close();
+    await next(pm, 'peer:disconnect');
+    await pm.close();
+  });
+
+  it('surfaces warning and error messages from the peer as events', async () => {
+    const { pm, port } = await listeningManager();
+    const { peer, sendInit } = await rawPeer(pm.nodeId, port);
+    await sendInit();
+    await next(pm, 'peer:connect');
+    const warning = next(pm, 'peer:warning');
+    await peer.send(Uint8Array.from([0x00, 0x01, ...new Uint8Array(32), 0x00, 0x03, 0x61, 0x62, 0x07]));
+    const w = await warning;
+    assert.equal(w.message, 'hex:616207', 'non-printable data is not printed verbatim');
+    const error = next(pm, 'peer:error');
+    await peer.send(Uint8Array.from([0x00, 0x11, ...new Uint8Array(32).fill(1), 0x00, 0x02, 0x68, 0x69]));
+    const e = await error;
+    assert.equal(e.message, 'hi');
+    assert.equal(e.channelId, '01'.repeat(32));
+    peer.close();
+    await pm.close();
+  });
+
+  it('closes on unknown even feature bits, missing dependencies, and no common network', async () => {
+    const cases: Array<{ bits?: number[]; networks?: Uint8Array[]; code: LnPeerErrorCode; warning: RegExp }> = [
+      { bits: [1, 300], code: 'UNKNOWN_EVEN_FEATURE', warning: /unknown even feature bits 300/ },
+      { bits: [1, 17], code: 'MISSING_FEATURE_DEPENDENCY', warning: /dependencies/ },
+      { networks: [chainHash('testnet')], code: 'NO_COMMON_NETWORK', warning: /No common network/ },
+    ];
+    for (const c of cases) {
+      const { pm, port } = await listeningManager({ networks: ['regtest'] });
+      const { peer, received } = await rawPeer(pm.nodeId, port);
+      const failed = next(pm, 'connection:failed');
+      await peer.send(encodeInit({ features: encodeFeatures(c.bits ?? [1]), networks: c.networks }));
+      const event = await failed;
+      assert.equal(event.error.code, c.code, event.error.message);
+      await closed(peer);
+      const warnings = received.filter((m) => typeOf(m) === 1).map((m) => Buffer.from(decodeWarning(m).data).toString());
+      assert.match(warnings.join(), c.warning);
+      await pm.close();
+    }
+  });
+
+  it('accepts the remote setting an even feature bit that the app offers, and rejects connect() to a node that refuses it', async () => {
+    const { pm: strict, address } = await listeningManager({ features: [300] });
+    const lax = new PeerManager({ features: [301] });
+    assert.deepEqual((await lax.connect(address)).features.includes(300), true);
+    const stranger = new PeerManager();
+    await rejectsWith(stranger.connect(address), 'UNKNOWN_EVEN_FEATURE', /300/);
+    await Promise.all([strict.close(), lax.close(), stranger.close()]);
+  });
+
+  it('drops a peer that never sends init, after initTimeoutMs', async () => {
+    const { pm, port } = await listeningManager({ initTimeoutMs: 150 });
+    const { peer } = await rawPeer(pm.nodeId, port);
+    const failed = await next(pm, 'connection:failed');
+    assert.equal(failed.error.code, 'TIMEOUT');
+    assert.match(failed.error.message, /did not send init within 150 ms/);
+    await closed(peer);
+    await pm.close();
+  });
+
+  it('connect() rejects with TIMEOUT when the remote never sends init', async () => {
+    // A node that completes the handshake and then stays silent.
+    const key = randomPrivateKey();
+    const server = createServer((socket) => Peer.responder(socket, { localKey: key }));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address() as { port: number };
+    const impatient = new PeerManager({ initTimeoutMs: 150 });
+    await rejectsWith(impatient.connect(hex(getPublicKey(key)), { host: '127.0.0.1', port }), 'TIMEOUT', /init within 150 ms/);
+    server.close();
+    await impatient.close();
+  });
+
+  it('drops a peer that never answers a ping', async () => {
+    const { pm, port } = await listeningManager({ pingIntervalMs: 100, pongTimeoutMs: 100 });
+    const { peer, received, sendInit } = await rawPeer(pm.nodeId, port);
+    await sendInit();
+    await next(pm, 'peer:connect');
+    const event = await next(pm, 'peer:disconnect');
+    assert.equal(event.error?.code, 'TIMEOUT');
+    assert.match(event.reason, /did not answer a ping within 100 ms/);
+    assert.ok(received.some((m) => typeOf(m) === 18), 'a ping was sent');
+    await closed(peer);
+    await pm.close();
+  });
+
+  it('keeps a peer that answers pings', async () => {
+    const { pm: alice, address } = await listeningManager({ pingIntervalMs: 50, pongTimeoutMs: 200 });
+    const bob = new PeerManager();
+    await bob.connect(address);
+    let disconnected = false;
+    alice.on('peer:disconnect', () => (disconnected = true));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(disconnected, false);
+    assert.equal(alice.peers().length, 1);
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('replaces an older connection from the same node id with the newer', async () => {
+    const { pm: alice, address } = await listeningManager();
+    const key = new Uint8Array(32).fill(5);
+    const bob1 = new PeerManager({ privateKey: key });
+    const bob2 = new PeerManager({ privateKey: key });
+    await bob1.connect(address);
+    const replaced = next(alice, 'peer:disconnect');
+    const bob1Lost = next(bob1, 'peer:disconnect');
+    await bob2.connect(address);
+    const event = await replaced;
+    assert.match(event.reason, /replaced by a newer connection/);
+    await bob1Lost;
+    assert.equal(alice.peers().length, 1);
+    const got = next(alice, 'custommsg');
+    await bob2.sendCustomMsg(alice.nodeId, 'fffb01');
+    assert.equal((await got).payload[0], 1);
+    await Promise.all([alice.close(), bob1.close(), bob2.close()]);
+  });
+
+  it('rejects pending sends with CONNECTION_CLOSED and fails fast past maxQueuedBytes', async () => {
+    const { pm: alice, address } = await listeningManager();
+    const bob = new PeerManager({ sendHighWaterMark: 100_000, maxQueuedBytes: 1_000_000 });
+    await bob.connect(address);
+    const big = new Uint8Array(65535).fill(0xff);
+    const sends: Promise<void>[] = [];
+    let queueFull: unknown;
+    for (let i = 0; i < 40; i++) sends.push(bob.sendCustomMsg(alice.nodeId, big).catch((e) => ((queueFull ??= e), undefined)));
+    await Promise.all(sends);
+    assert.ok(queueFull instanceof LnPeerError && queueFull.code === 'QUEUE_FULL', 'some sends were refused');
+    // Everything not refused was written; now kill the connection with sends waiting.
+    const pending = Array.from({ length: 10 }, () => bob.sendCustomMsg(alice.nodeId, big));
+    await alice.close();
+    const results = await Promise.allSettled(pending);
+    for (const r of results) if (r.status === 'rejected') assert.equal((r.reason as LnPeerError).code, 'CONNECTION_CLOSED');
+    await rejectsWith(bob.sendCustomMsg(alice.nodeId, big), 'PEER_NOT_CONNECTED');
+    await bob.close();
+  });
+
+  it('1,000 peers connect at once to one manager and each exchanges a message', async () => {
+    const { pm: hub, port } = await listeningManager({ maxConcurrentHandshakes: 64 });
+    const echoed = new Map<string, number>();
+    hub.on('custommsg', (m) => void hub.sendCustomMsg(m.peerId, Uint8Array.from([0xff, 0xfd, ...m.payload])));
+    const clients = Array.from({ length: 1000 }, () => new PeerManager({ handshakeTimeoutMs: 60_000, initTimeoutMs: 60_000 }));
+    await Promise.all(
+      clients.map(async (c, i) => {
+        const reply = new Promise<void>((resolve) => c.once('custommsg', (m) => (echoed.set(c.nodeId, m.payload[0] | (m.payload[1] << 8)), resolve())));
+        await c.connect(hub.nodeId, { host: '127.0.0.1', port });
+        await c.sendCustomMsg(hub.nodeId, Uint8Array.from([0xff, 0xfb, i & 0xff, i >> 8]));
+        await reply;
+      }),
+    );
+    assert.equal(hub.peers().length, 1000);
+    clients.forEach((c, i) => assert.equal(echoed.get(c.nodeId), i));
+    await Promise.all([hub.close(), ...clients.map((c) => c.close())]);
+    assert.equal(hub.peers().length, 0);
+  });
+
+  it('refuses connections past maxPeers', async () => {
+    const { pm, address } = await listeningManager({ maxPeers: 1 });
+    const a = new PeerManager();
+    const b = new PeerManager();
+    await a.connect(address);
+    await rejectsWith(b.connect(address), 'HANDSHAKE_FAILED');
+    await rejectsWith(pm.connect(b.nodeId, { host: '127.0.0.1', port: 1 }), 'TOO_MANY_PEERS');
+    await Promise.all([pm.close(), a.close(), b.close()]);
+  });
+
+  it('rejects bad options with INVALID_ARGUMENT or INVALID_PRIVATE_KEY', () => {
+    const bad: Array<[object, LnPeerErrorCode, RegExp]> = [
+      [{ privateKey: '00'.repeat(32) }, 'INVALID_PRIVATE_KEY', /not a valid secp256k1 scalar/],
+      [{ privateKey: 'abcd' }, 'INVALID_PRIVATE_KEY', /2 bytes/],
+      [{ features: [256, 257] }, 'INVALID_ARGUMENT', /both bits 256 and 257/],
+      [{ features: [-1] }, 'INVALID_ARGUMENT', /features contains number -1/],
+      [{ evenTypes: [32769] }, 'INVALID_ARGUMENT', /odd/],
+      [{ networks: ['mainnet'] }, 'INVALID_ARGUMENT', /bitcoin/],
+      [{ initTimeoutMs: 0 }, 'INVALID_ARGUMENT', /initTimeoutMs/],
+      [{ maxPeers: 1.5 }, 'INVALID_ARGUMENT', /maxPeers/],
+    ];
+    for (const [options, code, message] of bad) {
+      assert.throws(() => new PeerManager(options), (err: unknown) => err instanceof LnPeerError && err.code === code && message.test(err.message), JSON.stringify(options));
+    }
+  });
+
+  it('close() leaves nothing behind: the process exits on its own', () => {
+    const script = `
+      import { PeerManager } from './src/index.ts';
+      const a = new PeerManager({ pingIntervalMs: 1000 });
+      const { port } = await a.listen({ port: 0 });
+      const b = new PeerManager();
+      await b.connect(a.nodeId, { host: '127.0.0.1', port });
+      await b.sendCustomMsg(a.nodeId, 'fffb00');
+      await Promise.all([a.close(), b.close()]);
+      console.log('closed');
+    `;
+    const started = Date.now();
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('..', import.meta.url), encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout.trim(), 'closed');
+    assert.equal(run.status, 0);
+    assert.ok(Date.now() - started < 15_000);
+  });
+});

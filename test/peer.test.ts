@@ -1,0 +1,179 @@
+// Peer: the BOLT 8 transport over real loopback TCP connections.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { after, describe, it } from 'node:test';
+import { randomPrivateKey } from '../src/crypto.js';
+import { LnPeerError } from '../src/errors.js';
+import { Peer, type PeerCloseInfo } from '../src/peer.js';
+import { keyPair } from '../src/noise/index.js';
+
+const serverKey = keyPair(randomPrivateKey());
+const clientKey = keyPair(randomPrivateKey());
+const servers: Server[] = [];
+after(() => servers.forEach((s) => s.close()));
+
+/** A loopback server whose accepted sockets go to `onSocket`; resolves to its port. */
+async function listen(onSocket: (socket: Socket) => void): Promise<number> {
+  const server = createServer(onSocket);
+  servers.push(server);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return (server.address() as { port: number }).port;
+}
+
+/** Two connected peers over loopback TCP, handshake done. */
+async function peerPair(options: { handshakeTimeoutMs?: number } = {}): Promise<{ client: Peer; server: Peer }> {
+  let server!: Peer;
+  const accepted = new Promise<void>((resolve, reject) => {
+    void listen((socket) => {
+      server = Peer.responder(socket, { localKey: serverKey, ...options });
+      server.ready().then(resolve, reject);
+    }).then((port) => {
+      Peer.connect({ host: '127.0.0.1', port, remoteNodeId: serverKey.publicKey, localKey: clientKey, ...options }).then((c) => (client = c), reject);
+    });
+  });
+  let client!: Peer;
+  await accepted;
+  while (!client) await new Promise((r) => setImmediate(r));
+  return { client, server };
+}
+
+/** The close info of `peer` (not `events.once`, which rejects on the 'error' event). */
+function closed(peer: Peer): Promise<PeerCloseInfo> {
+  return peer.closed ? Promise.resolve(peer.closed) : new Promise((resolve) => peer.once('close', resolve));
+}
+
+function message(index: number, size: number): Uint8Array {
+  const m = new Uint8Array(size);
+  m[0] = 0xff;
+  m[1] = 0xff;
+  for (let i = 2; i < size; i++) m[i] = (index + i) & 0xff;
+  new DataView(m.buffer).setUint32(2, index);
+  return m;
+}
+
+describe('Peer over loopback TCP', () => {
+  it('authenticates both sides: each learns the other node id', async () => {
+    const { client, server } = await peerPair();
+    assert.equal(client.remoteNodeId, Buffer.from(serverKey.publicKey).toString('hex'));
+    assert.equal(server.remoteNodeId, Buffer.from(clientKey.publicKey).toString('hex'));
+    assert.equal(client.role, 'initiator');
+    assert.equal(server.role, 'responder');
+    client.close();
+    await closed(server);
+  });
+
+  it('exchanges 2,000 messages each way at once, crossing key rotations in both directions', async () => {
+    const { client, server } = await peerPair();
+    const count = 2000;
+    const received = { client: [] as Uint8Array[], server: [] as Uint8Array[] };
+    client.on('message', (m) => received.client.push(m));
+    server.on('message', (m) => received.server.push(m));
+    const sizes = (i: number) => [6, 7, 100, 1000, 65535][i % 5] + (i % 5 === 4 ? 0 : i % 7);
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < count; i++) {
+      sends.push(client.send(message(i, sizes(i))));
+      sends.push(server.send(message(i + 1_000_000, sizes(i + 3))));
+    }
+    await Promise.all(sends);
+    while (received.client.length < count || received.server.length < count) await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < count; i++) {
+      assert.deepEqual(received.server[i], message(i, sizes(i)), `client→server message ${i}`);
+      assert.deepEqual(received.client[i], message(i + 1_000_000, sizes(i + 3)), `server→client message ${i}`);
+    }
+    client.close();
+    const info = await closed(server);
+    assert.equal(info.local, false);
+    assert.equal(info.error, undefined);
+  });
+
+  it('fails the handshake with HANDSHAKE_FAILED when the initiator has the wrong node id', async () => {
+    let serverPeer!: Peer;
+    const port = await listen((socket) => (serverPeer = Peer.responder(socket, { localKey: serverKey })));
+    const wrongId = keyPair(randomPrivateKey()).publicKey;
+    await assert.rejects(Peer.connect({ host: '127.0.0.1', port, remoteNodeId: wrongId, localKey: clientKey }), (err: unknown) => {
+      assert.ok(err instanceof LnPeerError);
+      assert.equal(err.code, 'HANDSHAKE_FAILED');
+      return true;
+    });
+    const info = await closed(serverPeer);
+    assert.equal(info.error?.code, 'HANDSHAKE_FAILED');
+    assert.equal(info.error?.details.reason, 'BAD_TAG');
+    assert.equal(info.error?.details.act, 1);
+  });
+
+  it('times out a handshake that never completes', async () => {
+    const port = await listen(() => {}); // accepts, never answers act one
+    const started = Date.now();
+    await assert.rejects(
+      Peer.connect({ host: '127.0.0.1', port, remoteNodeId: serverKey.publicKey, localKey: clientKey, handshakeTimeoutMs: 100 }),
+      (err: unknown) => err instanceof LnPeerError && err.code === 'TIMEOUT' && /100 ms/.test(err.message),
+    );
+    assert.ok(Date.now() - started >= 95);
+  });
+
+  it('rejects CONNECTION_FAILED when nothing listens', async () => {
+    const port = await listen(() => {});
+    const server = servers.pop()!;
+    server.close();
+    await once(server, 'close');
+    await assert.rejects(
+      Peer.connect({ host: '127.0.0.1', port, remoteNodeId: serverKey.publicKey, localKey: clientKey }),
+      { code: 'CONNECTION_FAILED' },
+    );
+  });
+
+  it('closes with DECRYPT_FAILED when a byte is corrupted in transit', async () => {
+    // A man in the middle that flips one bit of the first encrypted message after the handshake.
+    let serverPeer!: Peer;
+    const serverPort = await listen((socket) => (serverPeer = Peer.responder(socket, { localKey: serverKey })));
+    let toServer = 0;
+    const relayPort = await listen((inbound) => {
+      const outbound = connect(serverPort, '127.0.0.1');
+      outbound.pipe(inbound);
+      inbound.on('data', (chunk: Buffer) => {
+        const copy = Buffer.from(chunk);
+        const handshake = 50 + 66;
+        for (let i = 0; i < copy.length; i++, toServer++) if (toServer === handshake + 30) copy[i] ^= 0x10;
+        outbound.write(copy);
+      });
+      inbound.on('close', () => outbound.destroy());
+      outbound.on('close', () => inbound.destroy());
+    });
+    const client = await Peer.connect({ host: '127.0.0.1', port: relayPort, remoteNodeId: serverKey.publicKey, localKey: clientKey });
+    await serverPeer.ready();
+    const received: Uint8Array[] = [];
+    serverPeer.on('message', (m) => received.push(m));
+    const clientClosed = closed(client);
+    await client.send(message(1, 100));
+    const info = await closed(serverPeer);
+    assert.equal(info.error?.code, 'DECRYPT_FAILED');
+    assert.match(info.reason, /does not authenticate/);
+    assert.equal(received.length, 0);
+    await clientClosed;
+  });
+
+  it('rejects sends after close, and sends still pending when the connection dies', async () => {
+    const { client, server } = await peerPair();
+    const big = message(0, 65535);
+    const pending: Promise<void>[] = [];
+    // Fill the socket buffers: the server does not read, so writes stay pending.
+    server.stream.pause();
+    for (let i = 0; i < 400; i++) pending.push(client.send(big));
+    assert.ok(client.bufferedAmount > 0);
+    server.stream.destroy();
+    const results = await Promise.allSettled(pending);
+    const rejected = results.filter((r) => r.status === 'rejected');
+    assert.ok(rejected.length > 0, 'some sends were still pending');
+    for (const r of rejected) assert.equal(((r as PromiseRejectedResult).reason as LnPeerError).code, 'CONNECTION_CLOSED');
+    await assert.rejects(client.send(message(1, 10)), { code: 'CONNECTION_CLOSED' });
+  });
+
+  it('refuses a message without a type (shorter than 2 bytes) from the remote', async () => {
+    const { client, server } = await peerPair();
+    await client.send(new Uint8Array(1));
+    const info = await closed(server);
+    assert.equal(info.error?.code, 'INVALID_MESSAGE');
+  });
+});
