@@ -1,0 +1,139 @@
+/**
+ * npm `lnsocket` 0.3.3: Core Lightning's C transport compiled to wasm. Initiator only.
+ *
+ * Quirks handled here (each checked, see test/interop-partners.test.ts):
+ * - it reads the remote's `init` before sending its own (its `perform_init`): a responder
+ *   that waits for the initiator's `init` first deadlocks with it;
+ * - `read()` and `encrypt()` return views into wasm memory that the next call overwrites,
+ *   and Node's `socket.write` keeps a reference, not a copy: bytes are copied both ways;
+ * - a refused connection is an uncaught `error` event, and `connect` rejects (with
+ *   `undefined`) only after its own timeout;
+ * - it never answers pings; each `read()` polls every 5 ms, so about 10 ms a message;
+ * - `read()` throws once the socket has closed, even with data still queued.
+ */
+import net from 'node:net';
+import lnsocket, { type LNSocket } from 'lnsocket';
+import {
+  DEFAULT_TIMEOUT_MS,
+  MessageQueue,
+  PartnerClosedError,
+  deferred,
+  keyBytes,
+  nodeIdOf,
+  track,
+  withTimeout,
+  type ConnectOptions,
+  type Partner,
+  type PartnerConnection,
+} from '../partner.js';
+
+const NAME = 'lnsocket';
+
+/** `ln.connect`, plus the `error` listener that lnsocket's own socket lacks. */
+function connectCatchingErrors(ln: LNSocket, nodeId: string, host: string, onError: (e: Error) => void): Promise<void> {
+  const createConnection = net.createConnection;
+  net.createConnection = ((...args: Parameters<typeof net.createConnection>) => {
+    const socket = createConnection(...args);
+    socket.on('error', onError);
+    return socket;
+  }) as typeof net.createConnection;
+  try {
+    return ln.connect(nodeId, host); // creates its socket synchronously, before any await
+  } finally {
+    net.createConnection = createConnection;
+  }
+}
+
+export const lnsocketPartner: Partner = {
+  name: NAME,
+  async connect({ nodeId, host, port, privateKey, timeoutMs = DEFAULT_TIMEOUT_MS }: ConnectOptions) {
+    const key = keyBytes(privateKey);
+    const ln = await lnsocket({ timeout: timeoutMs });
+    if (!ln.setkeyraw(key)) throw new Error(`${NAME}: invalid private key`);
+
+    const closed = deferred<{ reason: string }>();
+    const queue = new MessageQueue(NAME);
+    let reason: string | undefined;
+    let socketError: Error | undefined;
+    const failed = deferred<never>();
+    const release = track(async () => {
+      reason ??= 'closed by driver';
+      if (ln.ws && !ln.ws.destroyed) {
+        ln.disconnect();
+        await closed.promise;
+      }
+    });
+
+    try {
+      await withTimeout(
+        Promise.race([
+          connectCatchingErrors(ln, nodeId, `${host}:${port}`, (e) => {
+            socketError = e;
+            failed.reject(new PartnerClosedError(NAME, `socket error: ${e.message}`));
+          }),
+          failed.promise,
+        ]),
+        timeoutMs,
+        `${NAME} handshake`,
+      );
+    } catch (e) {
+      await release();
+      ln.destroy();
+      throw e;
+    }
+    const socket = ln.ws!;
+    socket.setNoDelay(true);
+    socket.on('close', () => {
+      const why = reason ?? (socketError ? `socket error: ${socketError.message}` : 'closed by remote');
+      queue.end(new PartnerClosedError(NAME, why));
+      closed.resolve({ reason: why });
+    });
+
+    // perform_init(), keeping the bytes: read theirs, then send lnsocket's default init.
+    let init: { sent: Uint8Array; received: Uint8Array };
+    try {
+      const received = (await withTimeout(ln.read(), timeoutMs, `${NAME} remote init`)).slice();
+      const sent = ln.make_default_initmsg().slice();
+      await write(ln, sent);
+      init = { sent, received };
+    } catch (e) {
+      await release();
+      ln.destroy();
+      throw e instanceof Error ? e : new PartnerClosedError(NAME, reason ?? 'closed before init');
+    }
+
+    // Pump: lnsocket has no events, only read(), which rejects (with undefined) once
+    // closed; an Error is a decryption failure.
+    void (async () => {
+      try {
+        for (;;) queue.push((await ln.read()).slice());
+      } catch (e) {
+        if (e instanceof Error && !socket.destroyed) reason ??= e.message;
+      } finally {
+        ln.destroy(); // closes the socket if still open, then frees the wasm state
+      }
+    })();
+
+    const connection: PartnerConnection = {
+      name: NAME,
+      role: 'initiator',
+      localNodeId: nodeIdOf(key),
+      remoteNodeId: nodeId,
+      init,
+      send: async (message) => {
+        if (socket.destroyed) throw new PartnerClosedError(NAME, reason ?? 'closed');
+        await write(ln, message);
+      },
+      nextMessage: (ms) => queue.next(ms),
+      close: release,
+      closed: closed.promise,
+    };
+    return connection;
+  },
+};
+
+/** `ln.write()`, but with a copy of the ciphertext (lnsocket reuses its buffer). */
+function write(ln: LNSocket, message: Uint8Array): Promise<void> {
+  const packet = ln.encrypt(message).slice();
+  return new Promise((resolve, reject) => ln.ws!.write(packet, (e) => (e ? reject(e) : resolve())));
+}
