@@ -11,6 +11,7 @@ import { nodeIdHex, parsePeerAddress } from './node-id.js';
 import { resolveOptions, type PeerManagerOptions, type ResolvedOptions } from './options.js';
 import { Peer, type PeerCloseInfo } from './peer.js';
 import { Session, type PeerInfo, type RemoteErrorInfo } from './session.js';
+import { MAX_PONG_BYTES } from './wire/messages.js';
 
 /** An incoming custom message. */
 export interface CustomMessageEvent {
@@ -169,6 +170,22 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
     }
     const bytes = typeof msg === 'string' ? message.encode() : msg;
     return session.send(bytes);
+  }
+
+  /**
+   * Pings a connected peer (BOLT 1 `ping`) and resolves with the round trip in milliseconds.
+   * `pongBytes` (0 to 65531, default 4) is how many bytes the `pong` must carry. Rejects
+   * with `PEER_NOT_CONNECTED`, or `TIMEOUT` (the connection is then closed) when no `pong`
+   * comes within `pongTimeoutMs`.
+   */
+  async ping(nodeId: string | Uint8Array, pongBytes = 4): Promise<number> {
+    const id = nodeIdHex(nodeId);
+    if (!Number.isInteger(pongBytes) || pongBytes < 0 || pongBytes > MAX_PONG_BYTES) {
+      throw new LnPeerError('INVALID_ARGUMENT', `pongBytes must be an integer from 0 to ${MAX_PONG_BYTES} (BOLT 1: a larger num_pong_bytes is ignored), got ${String(pongBytes)}`, { pongBytes });
+    }
+    const session = this.sessions.get(id);
+    if (!session) throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected: connect() first`, { nodeId: id });
+    return session.ping(pongBytes);
   }
 
   /** The connected peers (init exchanged), with their features, address, direction and connect time. */

@@ -73,6 +73,16 @@ export interface SessionHooks {
   onClose(session: Session, info: PeerCloseInfo): void;
 }
 
+interface PendingPing {
+  pongBytes: number;
+  sentAt: number;
+  resolve?: (roundTripMs: number) => void;
+  reject?: (err: LnPeerError) => void;
+}
+
+/** Pings a session may have in flight at once. */
+const MAX_PENDING_PINGS = 16;
+
 interface Waiting {
   message: Uint8Array;
   resolve: () => void;
@@ -86,7 +96,8 @@ export class Session {
   private info: PeerInfo | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastReceived = Date.now();
-  private pingOutstanding: { pongBytes: number; sentAt: number } | undefined;
+  /** Pings sent and not yet answered, oldest first (pongs come back in order). */
+  private pings: PendingPing[] = [];
   private waiting: Waiting[] = [];
   private waitingHead = 0;
   private waitingBytes = 0;
@@ -134,6 +145,28 @@ export class Session {
       this.waiting.push({ message, resolve, reject });
       this.waitingBytes += message.length;
     });
+  }
+
+  /**
+   * Sends a `ping` asking for `pongBytes` bytes back (0 to 65531) and resolves with the
+   * round trip in milliseconds. Without a `pong` within `pongTimeoutMs` the connection is
+   * closed (BOLT 1: "MAY close the network connection") and the promise rejects.
+   */
+  ping(pongBytes: number): Promise<number> {
+    if (this.state !== 'active') {
+      return Promise.reject(new LnPeerError('PEER_NOT_CONNECTED', `peer ${this.nodeId} is not connected`, { nodeId: this.nodeId }));
+    }
+    if (this.pings.length >= MAX_PENDING_PINGS) {
+      return Promise.reject(new LnPeerError('QUEUE_FULL', `${MAX_PENDING_PINGS} pings to ${this.nodeId} are already waiting for their pong`, { nodeId: this.nodeId }));
+    }
+    return new Promise((resolve, reject) => this.sendPing(pongBytes, resolve, reject));
+  }
+
+  private sendPing(pongBytes: number, resolve?: PendingPing['resolve'], reject?: PendingPing['reject']): void {
+    const message = encodePing(pongBytes);
+    if (this.pings.length === 0) this.setTimer(this.options.pongTimeoutMs);
+    this.pings.push({ pongBytes, sentAt: Date.now(), resolve, reject });
+    this.sendInternal(message);
   }
 
   /** Sends a `warning` (when given), then closes once what was sent before is written. */
@@ -232,7 +265,10 @@ export class Session {
       case PONG: {
         const { byteslen } = decodePong(message);
         // BOLT 1: a pong that matches no ping "MAY close the connection"; lnpeer ignores it.
-        if (this.pingOutstanding?.pongBytes === byteslen) this.pingOutstanding = undefined;
+        const ping = this.pings[0];
+        if (ping?.pongBytes !== byteslen) return;
+        this.pings.shift();
+        ping.resolve?.(Date.now() - ping.sentAt);
         return;
       }
       case ERROR:
@@ -309,8 +345,9 @@ export class Session {
     }
     if (this.state !== 'active') return;
     const now = Date.now();
-    if (this.pingOutstanding) {
-      const waited = now - this.pingOutstanding.sentAt;
+    const oldest = this.pings[0];
+    if (oldest) {
+      const waited = now - oldest.sentAt;
       if (waited >= pongTimeoutMs) {
         // BOLT 1: a node that gets no pong "MAY close the network connection".
         this.disconnect(new LnPeerError('TIMEOUT', `peer ${this.nodeId} did not answer a ping within ${pongTimeoutMs} ms`, { phase: 'ping', timeoutMs: pongTimeoutMs }));
@@ -320,15 +357,13 @@ export class Session {
       return;
     }
     const idle = now - this.lastReceived;
+    if (pingIntervalMs === 0) return;
     if (idle < pingIntervalMs) {
       this.setTimer(pingIntervalMs - idle);
       return;
     }
     // A small random pong size tells our pong from a stray one.
-    const pongBytes = 1 + Math.floor(Math.random() * 8);
-    this.pingOutstanding = { pongBytes, sentAt: now };
-    this.sendInternal(encodePing(pongBytes));
-    this.setTimer(pongTimeoutMs);
+    this.sendPing(1 + Math.floor(Math.random() * 8));
   }
 
   private onClose(info: PeerCloseInfo): void {
@@ -336,6 +371,9 @@ export class Session {
     clearTimeout(this.timer);
     const error = new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the message was sent: ${info.reason}`, { nodeId: this.nodeId });
     for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(error);
+    const pingError = info.error?.code === 'TIMEOUT' ? info.error : new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the pong arrived: ${info.reason}`, { nodeId: this.nodeId });
+    for (const ping of this.pings) ping.reject?.(pingError);
+    this.pings = [];
     this.waiting = [];
     this.waitingHead = 0;
     this.waitingBytes = 0;

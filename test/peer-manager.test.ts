@@ -252,6 +252,27 @@ describe('PeerManager', () => {
     await pm.close();
   });
 
+  it('ping() measures a round trip and checks its argument', async () => {
+    const { pm: alice, address } = await listeningManager();
+    const bob = new PeerManager();
+    await bob.connect(address);
+    const rtts = await Promise.all([bob.ping(alice.nodeId), bob.ping(alice.nodeId, 0), bob.ping(alice.nodeId, 65531)]);
+    for (const rtt of rtts) assert.ok(Number.isFinite(rtt) && rtt >= 0);
+    await rejectsWith(bob.ping(alice.nodeId, 65532), 'INVALID_ARGUMENT', /0 to 65531/);
+    await rejectsWith(bob.ping(new PeerManager().nodeId), 'PEER_NOT_CONNECTED');
+    await Promise.all([alice.close(), bob.close()]);
+  });
+
+  it('ping() rejects with TIMEOUT and drops a peer that does not answer', async () => {
+    const { pm, port } = await listeningManager({ pingIntervalMs: 0, pongTimeoutMs: 100 });
+    const { peer, sendInit } = await rawPeer(pm.nodeId, port);
+    await sendInit();
+    const { nodeId } = await next(pm, 'peer:connect');
+    await rejectsWith(pm.ping(nodeId), 'TIMEOUT', /did not answer a ping within 100 ms/);
+    await closed(peer);
+    await pm.close();
+  });
+
   it('keeps a peer that answers pings', async () => {
     const { pm: alice, address } = await listeningManager({ pingIntervalMs: 50, pongTimeoutMs: 200 });
     const bob = new PeerManager();
