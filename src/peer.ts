@@ -25,6 +25,8 @@ import { ByteQueue } from './noise/byte-queue.js';
 
 /** The default time allowed for the whole BOLT 8 handshake (LND allows 5 s per act). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
+/** How long `close()` waits for buffered bytes to flush before it destroys the stream. */
+const CLOSE_GRACE_MS = 2_000;
 
 /** How a connection ended. */
 export interface PeerCloseInfo {
@@ -84,7 +86,8 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
   private handshake: InitiatorHandshake | ResponderHandshake;
   private encryptor: MessageEncryptor | undefined;
   private decryptor: MessageDecryptor | undefined;
-  private handshakeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The handshake deadline, then the close grace period: never both. */
+  private timer: ReturnType<typeof setTimeout> | undefined;
   private corked = false;
   private closeInfo: PeerCloseInfo | undefined;
 
@@ -100,7 +103,7 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     const local = options.localKey instanceof Uint8Array ? keyPair(options.localKey) : options.localKey;
     this.handshake = remoteNodeId ? new InitiatorHandshake(local, remoteNodeId) : new ResponderHandshake(local);
     const timeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
-    this.handshakeTimer = setTimeout(
+    this.timer = setTimeout(
       () => this.fail(new LnPeerError('TIMEOUT', `the BOLT 8 handshake did not complete within ${timeout} ms`, { phase: 'handshake', timeoutMs: timeout })),
       timeout,
     );
@@ -218,10 +221,10 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     if (this.state === 'closing' || this.state === 'closed') return;
     this.state = 'closing';
     this.closeInfo = typeof cause === 'string' ? { reason: cause, local: true } : { reason: cause.message, error: cause, local: true };
-    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.timer);
     this.stream.end();
     // A peer that never reads must not keep the stream (and this object) alive.
-    setTimeout(() => this.stream.destroy(), 2_000).unref();
+    this.timer = setTimeout(() => this.stream.destroy(), CLOSE_GRACE_MS).unref();
   }
 
   /** Closes the connection because of `error` (emitted as `error` if anyone listens). */
@@ -231,7 +234,7 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     const wasClosing = this.state === 'closing';
     this.closeInfo = wasClosing && this.closeInfo ? this.closeInfo : { reason: error.message, error, local: true };
     this.state = 'closing';
-    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.timer);
     this.stream.destroy();
   }
 
@@ -280,7 +283,7 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
       if (queue.length < ACT_THREE_LENGTH) return;
       result = hs.actThree(queue.take(ACT_THREE_LENGTH));
     }
-    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.timer);
     this.remoteKey = result.remoteStaticKey;
     this.encryptor = new MessageEncryptor(result.sending);
     this.decryptor = new MessageDecryptor(result.receiving);
@@ -324,7 +327,7 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
       : fallback);
     this.closeInfo = info;
     this.state = 'closed';
-    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.timer);
     this.emit('close', info);
   }
 }
