@@ -3,6 +3,7 @@
  * `sendCustomMsg` and the `custommsg` event, with the limits of DESIGN "Limits".
  */
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { toHex } from './bytes.js';
 import { CustomMessage } from './custom-message.js';
 import { LnPeerError } from './errors.js';
@@ -89,7 +90,7 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
   private readonly options: ResolvedOptions;
   private readonly sessions = new Map<string, Session>();
   private readonly handshakes = new Set<Peer>();
-  private readonly queuedSockets = new Set<Socket>();
+  private readonly waitingInbound = new Map<Duplex, WaitingConnection>();
   private readonly servers = new Set<Server>();
   private readonly noticedTypes = new Set<number>();
   private closing = false;
@@ -108,7 +109,7 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
   async listen(options: { port?: number; host?: string } = {}): Promise<{ host: string; port: number }> {
     this.assertOpen();
     const { port = 9735, host = '127.0.0.1' } = options;
-    const server = createServer((socket) => this.onInbound(socket));
+    const server = createServer((socket) => this.accept(socket, { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new LnPeerError('CONNECTION_FAILED', `cannot listen on ${host}:${port}: ${err.message}`, { host, port }, { cause: err })));
       server.listen(port, host, () => resolve());
@@ -140,9 +141,47 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
     if (existing) return existing;
     this.assertRoom();
     const socket = await this.openSocket(host, port);
-    const peer = Peer.initiator(socket, { localKey: this.options.localKey, remoteNodeId: nodeId, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
-    const session = await this.afterHandshake(peer, 'outbound', { host, port });
+    return this.connectStream(socket, nodeId, { host, port });
+  }
+
+  /**
+   * Like `connect()`, over a stream the application opened itself (a WebSocket, a SOCKS5
+   * tunnel to a Tor node, an in-memory pair): lnpeer runs the handshake as initiator on it.
+   * A connection to the same node that exists already is replaced. `address` is only
+   * reported in `PeerInfo`.
+   */
+  async connectStream(stream: Duplex, nodeId: string | Uint8Array, address: { host: string; port: number } = { host: '', port: 0 }): Promise<PeerInfo> {
+    this.assertOpen();
+    const id = nodeIdHex(nodeId);
+    const peer = Peer.initiator(stream, { localKey: this.options.localKey, remoteNodeId: id, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
+    const session = await this.afterHandshake(peer, 'outbound', address);
     return session.active;
+  }
+
+  /**
+   * Accepts an incoming connection that arrived over another transport (any duplex byte
+   * stream): lnpeer runs the handshake as responder, with the same limits as `listen()`.
+   * The outcome is reported by the `peer:connect` or `connection:failed` event.
+   */
+  accept(stream: Duplex, address: { host: string; port: number } = { host: '', port: 0 }): void {
+    if (this.closing || this.connectionCount() >= this.options.maxPeers) {
+      stream.destroy();
+      this.emitFailed('inbound', address, new LnPeerError(this.closing ? 'MANAGER_CLOSED' : 'TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: ${this.closing ? 'the PeerManager is closing' : `maxPeers (${this.options.maxPeers}) reached`}`));
+      return;
+    }
+    if (this.handshakes.size < this.options.maxConcurrentHandshakes) {
+      this.handshakeInbound(stream, address);
+      return;
+    }
+    // Wait for a handshake slot without reading: the kernel and the stream buffer act one.
+    const waiting: WaitingConnection = {
+      address,
+      onError: () => stream.destroy(),
+      onClose: () => this.waitingInbound.delete(stream),
+    };
+    this.waitingInbound.set(stream, waiting);
+    stream.on('error', waiting.onError);
+    stream.once('close', waiting.onClose);
   }
 
   /**
@@ -218,8 +257,8 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const socket of this.queuedSockets) socket.destroy();
-    this.queuedSockets.clear();
+    for (const stream of this.waitingInbound.keys()) stream.destroy();
+    this.waitingInbound.clear();
     const handshakes = [...this.handshakes].map((peer) => new Promise<void>((resolve) => {
       peer.once('close', () => resolve());
       peer.close('the peer manager is closing');
@@ -229,25 +268,8 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
     this.servers.clear();
   }
 
-  private onInbound(socket: Socket): void {
-    const address = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    if (this.closing || this.connectionCount() >= this.options.maxPeers) {
-      socket.destroy();
-      this.emitFailed('inbound', address, new LnPeerError('TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: maxPeers (${this.options.maxPeers}) reached`));
-      return;
-    }
-    if (this.handshakes.size >= this.options.maxConcurrentHandshakes) {
-      // Wait for a handshake slot without reading: the kernel and the stream buffer act one.
-      this.queuedSockets.add(socket);
-      socket.on('error', () => socket.destroy());
-      socket.once('close', () => this.queuedSockets.delete(socket));
-      return;
-    }
-    this.handshakeInbound(socket, address);
-  }
-
-  private handshakeInbound(socket: Socket, address: { host: string; port: number }): void {
-    const peer = Peer.responder(socket, { localKey: this.options.localKey, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
+  private handshakeInbound(stream: Duplex, address: { host: string; port: number }): void {
+    const peer = Peer.responder(stream, { localKey: this.options.localKey, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
     this.afterHandshake(peer, 'inbound', address).then(
       (session) => session.active.catch(() => {}),
       (error: LnPeerError) => this.emitFailed('inbound', address, error),
@@ -285,12 +307,12 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
       return;
     }
     // A handshake slot is free: start the longest-waiting inbound connection.
-    const next = this.queuedSockets.values().next();
+    const next = this.waitingInbound.entries().next();
     if (next.done) return;
-    const socket = next.value;
-    this.queuedSockets.delete(socket);
-    socket.removeAllListeners('error').removeAllListeners('close');
-    this.handshakeInbound(socket, { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 });
+    const [stream, waiting] = next.value;
+    this.waitingInbound.delete(stream);
+    stream.off('error', waiting.onError).off('close', waiting.onClose);
+    this.handshakeInbound(stream, waiting.address);
   }
 
   private startSession(peer: Peer, direction: 'inbound' | 'outbound', address: { host: string; port: number }): ActiveSession {
@@ -364,7 +386,7 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
   }
 
   private connectionCount(): number {
-    return this.sessions.size + this.handshakes.size + this.queuedSockets.size;
+    return this.sessions.size + this.handshakes.size + this.waitingInbound.size;
   }
 
   private assertRoom(): void {
@@ -379,6 +401,13 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
 }
 
 type ActiveSession = Session & { active: Promise<PeerInfo> };
+
+/** An inbound connection waiting for a handshake slot, with the listeners to remove when it gets one. */
+interface WaitingConnection {
+  address: { host: string; port: number };
+  onError: () => void;
+  onClose: () => void;
+}
 
 function closeSession(session: Session, reason: string): Promise<void> {
   if (session.state === 'closed') return Promise.resolve();

@@ -1,4 +1,5 @@
 // Shared test utilities: loopback managers, raw peers that misbehave on purpose, waiting.
+import { Duplex } from 'node:stream';
 import { randomPrivateKey } from '../src/crypto.js';
 import { Peer, type PeerCloseInfo } from '../src/peer.js';
 import { PeerManager } from '../src/peer-manager.js';
@@ -48,4 +49,27 @@ export async function rawPeer(nodeId: string, port: number): Promise<{ peer: Pee
 /** The 2-byte type of a whole message. */
 export function typeOf(message: Uint8Array): number {
   return (message[0] << 8) | message[1];
+}
+
+/** Two in-memory streams joined back to back: what one writes, the other reads. */
+export function memoryPair(): [Duplex, Duplex] {
+  const ends: Duplex[] = [];
+  const end = (other: () => Duplex) =>
+    new Duplex({
+      read() {},
+      write(chunk, _encoding, done) {
+        other().push(chunk);
+        done();
+      },
+      final(done) {
+        other().push(null);
+        done();
+      },
+      destroy(err, done) {
+        other().destroy();
+        done(err);
+      },
+    });
+  ends.push(end(() => ends[1]), end(() => ends[0]));
+  return [ends[0], ends[1]];
 }

@@ -7,7 +7,7 @@ import { LnPeerError, type LnPeerErrorCode } from '../src/errors.js';
 import { PeerManager } from '../src/peer-manager.js';
 import { Peer } from '../src/peer.js';
 import { getPublicKey, randomPrivateKey } from '../src/crypto.js';
-import { closed, listeningManager, next, rawPeer, typeOf, until } from './helpers.js';
+import { closed, listeningManager, memoryPair, next, rawPeer, typeOf, until } from './helpers.js';
 import { decodeFeatures } from '../src/wire/features.js';
 import { decodeError, decodeInit, decodePong, decodeWarning, encodeInit, encodePing } from '../src/wire/messages.js';
 import { chainHash } from '../src/wire/networks.js';
@@ -62,6 +62,24 @@ describe('PeerManager', () => {
     const event = await disconnected;
     assert.equal(event.peerId, bob.nodeId);
     assert.equal(event.local, false);
+    await alice.close();
+  });
+
+  it('runs over any duplex stream: accept() and connectStream() on an in-memory pair', async () => {
+    const alice = new PeerManager();
+    const bob = new PeerManager();
+    const [a, b] = memoryPair();
+    const connected = next(alice, 'peer:connect');
+    alice.accept(a, { host: 'memory', port: 1 });
+    const info = await bob.connectStream(b, alice.nodeId, { host: 'memory', port: 2 });
+    assert.equal(info.nodeId, alice.nodeId);
+    assert.deepEqual((await connected).address, { host: 'memory', port: 1 });
+    const got = next(alice, 'custommsg');
+    await bob.sendCustomMsg(alice.nodeId, 'fff101');
+    assert.equal((await got).type, 0xfff1);
+    const gone = next(alice, 'peer:disconnect');
+    await bob.close();
+    assert.equal((await gone).peerId, bob.nodeId);
     await alice.close();
   });
 
