@@ -56,6 +56,7 @@ describe('npm pack', () => {
     assert.ok(tarball, 'npm pack wrote a tarball');
     const listing = execFileSync('tar', ['-tzf', join(work, tarball)], { encoding: 'utf8' }).split('\n').filter(Boolean);
     assert.ok(listing.includes('package/dist/index.js') && listing.includes('package/dist/index.d.ts'));
+    assert.ok(listing.includes('package/dist/cli.js'), 'the lnpeer command ships');
     assert.deepEqual(listing.filter((f) => !/^package\/(dist\/|README\.md$|CHANGELOG\.md$|LICENSE$|package\.json$)/.test(f)), [], 'only what users need');
 
     const consumer = join(work, 'consumer');
