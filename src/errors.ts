@@ -33,7 +33,6 @@ export type LnPeerErrorCode =
   // Transport (BOLT 8).
   | 'HANDSHAKE_FAILED'
   | 'DECRYPT_FAILED'
-  | 'MESSAGE_LENGTH_INVALID'
   // Connections and peers.
   | 'PEER_NOT_CONNECTED'
   | 'CONNECTION_FAILED'
@@ -42,7 +41,6 @@ export type LnPeerErrorCode =
   | 'QUEUE_FULL'
   | 'TOO_MANY_PEERS'
   | 'PROTOCOL_VIOLATION'
-  | 'REMOTE_ERROR'
   | 'MANAGER_CLOSED';
 
 /** Why a BOLT 8 handshake failed, in `LnPeerError.details.reason` when `code` is `HANDSHAKE_FAILED`. */
@@ -79,7 +77,16 @@ export class LnPeerError extends Error {
   }
 }
 
-/** True when `err` is an `LnPeerError`, optionally with the given code. */
+/**
+ * True when `err` is an `LnPeerError`, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * pm.sendCustomMsg(nodeId, msg).catch((err) => {
+ *   if (isLnPeerError(err, 'QUEUE_FULL')) setTimeout(retry, 100);
+ * });
+ * ```
+ */
 export function isLnPeerError(err: unknown, code?: LnPeerErrorCode): err is LnPeerError {
   return err instanceof LnPeerError && (code === undefined || err.code === code);
 }

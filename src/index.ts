@@ -18,5 +18,8 @@ export { parseNodeId, parsePeerAddress, DEFAULT_PORT } from './node-id.js';
 export type { PeerAddress } from './node-id.js';
 export { keyPair } from './noise/index.js';
 export type { KeyPair } from './noise/index.js';
+export type { Aead, Curve } from './crypto.js';
+/** BOLT 8, sans I/O: the handshake, cipher states and the message encryptor/decryptor, for custom transports and tests. */
 export * as noise from './noise/index.js';
+/** BOLT 1 codecs, pure: BigSize, TLV, feature bits, `init`/`error`/`warning`/`ping`/`pong`, the message type registry. */
 export * as wire from './wire/index.js';

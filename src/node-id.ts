@@ -6,6 +6,12 @@ import { LnPeerError } from './errors.js';
 /**
  * Parses a node id: a 33-byte compressed secp256k1 public key, as bytes or 66 hex characters
  * (BOLT 8: "all public keys are compressed"). Throws `INVALID_NODE_ID`.
+ *
+ * @example
+ * ```ts
+ * const bytes = parseNodeId('02' + '…'); // 33 bytes
+ * parseNodeId('02abc'); // throws LnPeerError INVALID_NODE_ID: "… has odd length 5 …"
+ * ```
  */
 export function parseNodeId(nodeId: Uint8Array | string): Uint8Array {
   const bytes = bytesOrHex(nodeId, 'node id', 'INVALID_NODE_ID');
@@ -40,6 +46,11 @@ export const DEFAULT_PORT = 9735;
 /**
  * Parses `nodeid@host:port` (IPv6 hosts in brackets: `nodeid@[::1]:9735`; the port defaults
  * to 9735). Throws `INVALID_NODE_ID` or `INVALID_ADDRESS`.
+ *
+ * @example
+ * ```ts
+ * const { nodeId, host, port } = parsePeerAddress(`${id}@127.0.0.1:9735`);
+ * ```
  */
 export function parsePeerAddress(address: string): PeerAddress {
   if (typeof address !== 'string') {

@@ -54,8 +54,8 @@ describe('examples', () => {
 
   it("the README's example runs as written, with 'lnpeer' resolved to this package", async () => {
     const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1];
-    assert.ok(code?.includes("from 'lnpeer'"), 'the README has a ```ts example importing lnpeer');
+    const code = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    assert.ok(code.includes("from 'lnpeer'"), 'the README has a ```ts example importing lnpeer');
     const dir = mkdtempSync(join(tmpdir(), 'lnpeer-readme-'));
     try {
       writeFileSync(join(dir, 'package.json'), '{"type":"module"}');

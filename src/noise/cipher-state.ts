@@ -12,6 +12,7 @@ const EMPTY = new Uint8Array(0);
  */
 export const KEY_ROTATION_NONCE = 1000;
 
+/** The key, nonce and chaining key of one direction of an established BOLT 8 connection. */
 export class CipherState {
   private key: Uint8Array;
   private chainingKey: Uint8Array;

@@ -6,9 +6,11 @@ import { aead, curve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } f
 import { LnPeerError, type HandshakeFailure } from '../errors.js';
 import { CipherState } from './cipher-state.js';
 
-/** BOLT 8 "Handshake Exchange": fixed act sizes, no header. */
+/** BOLT 8 "Handshake Exchange": act one is 50 bytes (fixed size, no header). */
 export const ACT_ONE_LENGTH = 50;
+/** BOLT 8: act two is 50 bytes. */
 export const ACT_TWO_LENGTH = 50;
+/** BOLT 8: act three is 66 bytes. */
 export const ACT_THREE_LENGTH = 66;
 
 const encoder = new TextEncoder();
@@ -25,7 +27,15 @@ export interface KeyPair {
   readonly publicKey: Uint8Array;
 }
 
-/** Builds a key pair from a 32-byte private key. */
+/**
+ * Builds a key pair from a 32-byte private key, computing the public key (the node id) once.
+ *
+ * @example
+ * ```ts
+ * const key = keyPair(privateKey);
+ * const peer = Peer.responder(socket, { localKey: key }); // no scalar multiplication per connection
+ * ```
+ */
 export function keyPair(privateKey: Uint8Array, using: Curve = curve): KeyPair {
   return { privateKey, publicKey: using.getPublicKey(privateKey) };
 }
