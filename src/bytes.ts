@@ -1,8 +1,13 @@
 /** Byte helpers shared by every layer: hex in and out, with errors that say what was wrong. */
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { LnPeerError, type LnPeerErrorCode } from './errors.js';
 
-export { bytesToHex as toHex };
+/**
+ * Lowercase hex of `bytes`, as one flat string: node ids are kept per peer and used as map
+ * keys, and a string built by concatenation is a rope of many pieces (about 1 KB per id).
+ */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
 
 const HEX = /^[0-9a-fA-F]*$/;
 

@@ -3,8 +3,10 @@
  * decryptWithAD, SHA-256), behind one small module: nothing else in lnpeer imports a
  * crypto library.
  *
- * The noble libraries are the default and run everywhere. On Node, the AEAD runs on the
- * built-in `node:crypto` (same RFC 8439 cipher, several times faster on large messages).
+ * Built on audited libraries only. The noble libraries are the default and run everywhere.
+ * On Node, the AEAD runs on the built-in `node:crypto` (the same RFC 8439 cipher, faster at
+ * every size), and ECDH on libsecp256k1 when the application installed the optional
+ * `secp256k1` package.
  */
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
@@ -118,8 +120,17 @@ export interface Aead {
    * (which must be exactly that long), so that callers can build a packet without a copy.
    */
   seal(key: Uint8Array, nonce: number, ad: Uint8Array, plaintext: Uint8Array, out?: Uint8Array): Uint8Array;
-  /** Returns the plaintext, or `null` when the tag does not authenticate. */
-  open(key: Uint8Array, nonce: number, ad: Uint8Array, sealed: Uint8Array): Uint8Array | null;
+  /**
+   * The same as `seal`, as `[ciphertext, tag]` in the buffers the cipher produced, where that
+   * saves copying a large message into one buffer (`node:crypto`). Optional.
+   */
+  sealParts?(key: Uint8Array, nonce: number, ad: Uint8Array, plaintext: Uint8Array): [Uint8Array, Uint8Array];
+  /**
+   * Returns the plaintext (written into `out` when given, which must be exactly
+   * `sealed.length - 16` long), or `null` when the tag does not authenticate. The plaintext
+   * is `out` or a new array, never a view of `sealed` (MessageDecryptor reuses its input).
+   */
+  open(key: Uint8Array, nonce: number, ad: Uint8Array, sealed: Uint8Array, out?: Uint8Array): Uint8Array | null;
 }
 
 /** Size of the Poly1305 tag that follows every ciphertext. */
@@ -130,18 +141,22 @@ export const TAG_LENGTH = 16;
  * value". Counters here never exceed 1000 (keys rotate there), so a u32 suffices.
  */
 function nonceBytes(n: number): Uint8Array {
-  const nonce = new Uint8Array(12);
-  new DataView(nonce.buffer).setUint32(4, n, true);
+  // One buffer, rewritten per call: the ciphers read the nonce at once and keep no reference.
+  nonce[4] = n;
+  nonce[5] = n >>> 8;
+  nonce[6] = n >>> 16;
+  nonce[7] = n >>> 24;
   return nonce;
 }
+const nonce = new Uint8Array(12);
 
 /** The AEAD from `@noble/ciphers`: pure JavaScript, runs on every platform. */
 export const nobleAead: Aead = {
   name: '@noble/ciphers',
   seal: (key, n, ad, plaintext, out) => chacha20poly1305(key, nonceBytes(n), ad).encrypt(plaintext, out),
-  open(key, n, ad, sealed) {
+  open(key, n, ad, sealed, out) {
     try {
-      return chacha20poly1305(key, nonceBytes(n), ad).decrypt(sealed);
+      return chacha20poly1305(key, nonceBytes(n), ad).decrypt(sealed, out);
     } catch {
       return null;
     }
@@ -155,6 +170,13 @@ function makeNodeAead(nc: NodeCrypto): Aead {
   const opts = { authTagLength: TAG_LENGTH } as const;
   return {
     name: 'node:crypto',
+    sealParts(key, n, ad, plaintext) {
+      const cipher = nc.createCipheriv('chacha20-poly1305', key, nonceBytes(n), opts);
+      if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
+      const ciphertext = cipher.update(plaintext);
+      cipher.final();
+      return [ciphertext, cipher.getAuthTag()];
+    },
     seal(key, n, ad, plaintext, out = new Uint8Array(plaintext.length + TAG_LENGTH)) {
       const cipher = nc.createCipheriv('chacha20-poly1305', key, nonceBytes(n), opts);
       if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
@@ -163,7 +185,7 @@ function makeNodeAead(nc: NodeCrypto): Aead {
       out.set(cipher.getAuthTag(), plaintext.length);
       return out;
     },
-    open(key, n, ad, sealed) {
+    open(key, n, ad, sealed, out) {
       if (sealed.length < TAG_LENGTH) return null;
       const bodyLength = sealed.length - TAG_LENGTH;
       const decipher = nc.createDecipheriv('chacha20-poly1305', key, nonceBytes(n), opts);
@@ -174,6 +196,10 @@ function makeNodeAead(nc: NodeCrypto): Aead {
         decipher.final();
       } catch {
         return null;
+      }
+      if (out) {
+        out.set(plaintext);
+        return out;
       }
       // A plain Uint8Array view (no copy): lnpeer hands out Uint8Array, never Buffer.
       return new Uint8Array(plaintext.buffer, plaintext.byteOffset, plaintext.length);

@@ -11,7 +11,7 @@ import { TypedEventEmitter, type TypedEmitter } from './events.js';
 import { nodeIdHex, parsePeerAddress } from './node-id.js';
 import { resolveOptions, type PeerManagerOptions, type ResolvedOptions } from './options.js';
 import { Peer, type PeerCloseInfo } from './peer.js';
-import { Session, type PeerInfo, type RemoteErrorInfo } from './session.js';
+import { Session, type PeerInfo, type RemoteErrorInfo, type SessionHooks } from './session.js';
 import { MAX_PONG_BYTES } from './wire/messages.js';
 
 /** An incoming custom message. */
@@ -93,6 +93,23 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
   private readonly waitingInbound = new Map<Duplex, WaitingConnection>();
   private readonly servers = new Set<Server>();
   private readonly noticedTypes = new Set<number>();
+  /** How each session that has not finished `init` settles its `active` promise. */
+  private readonly activations = new Map<Session, { activate: (info: PeerInfo) => void; fail: (error: LnPeerError) => void }>();
+  /** One hooks object for every session (closures per session would cost memory per idle peer). */
+  private readonly hooks: SessionHooks = {
+    onActive: (s) => {
+      this.activations.get(s)?.activate(s.peerInfo!);
+      this.activations.delete(s);
+      this.emit('peer:connect', s.peerInfo!);
+    },
+    onCustomMessage: (s, type, payload) => this.emit('custommsg', { peerId: s.nodeId, type, payload }),
+    onRemoteError: (_s, kind, info) => this.emit(kind === 'error' ? 'peer:error' : 'peer:warning', info),
+    onClose: (s, info) => {
+      const activation = this.activations.get(s);
+      this.activations.delete(s);
+      this.onSessionClose(s, info, activation?.fail);
+    },
+  };
   private closing = false;
 
   /** Throws `INVALID_ARGUMENT` or `INVALID_PRIVATE_KEY` when an option is not valid. */
@@ -322,37 +339,32 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
     let activate!: (info: PeerInfo) => void;
     let fail!: (error: LnPeerError) => void;
     const active = new Promise<PeerInfo>((resolve, reject) => ((activate = resolve), (fail = reject)));
-    const session = new Session(peer, direction, address, this.options, {
-      onActive: (s) => {
-        activate(s.peerInfo!);
-        this.emit('peer:connect', s.peerInfo!);
-      },
-      onCustomMessage: (s, type, payload) => this.emit('custommsg', { peerId: s.nodeId, type, payload }),
-      onRemoteError: (_s, kind, info) => this.emit(kind === 'error' ? 'peer:error' : 'peer:warning', info),
-      onClose: (s, info) => this.onSessionClose(s, info, fail),
-    });
+    const session = new Session(peer, direction, address, this.options, this.hooks);
+    this.activations.set(session, { activate, fail });
     this.sessions.set(nodeId, session);
     previous?.disconnect('replaced by a newer connection from the same node');
     return Object.assign(session, { active });
   }
 
-  private onSessionClose(session: Session, info: PeerCloseInfo, fail: (error: LnPeerError) => void): void {
+  private onSessionClose(session: Session, info: PeerCloseInfo, fail?: (error: LnPeerError) => void): void {
     if (this.sessions.get(session.nodeId) === session) this.sessions.delete(session.nodeId);
+    const refused = !info.local && !info.error;
     if (session.peerInfo) {
-      this.emit('peer:disconnect', { peerId: session.nodeId, direction: session.direction, reason: info.reason, local: info.local, ...(info.error ? { error: info.error } : {}) });
+      // A remote that hangs up in silence right after init (Electrum does) refused something.
+      const reason = refused && session.silentSinceInit ? `${info.reason} right after init; ${this.featureHint()}` : info.reason;
+      this.emit('peer:disconnect', { peerId: session.nodeId, direction: session.direction, reason, local: info.local, ...(info.error ? { error: info.error } : {}) });
       return;
     }
     // It never became a peer: say why, with what the remote may have wanted.
     const error =
       info.error ??
-      new LnPeerError(
-        'CONNECTION_CLOSED',
-        `peer ${session.nodeId} closed the connection before init was exchanged (${info.reason}); ` +
-          `it may require features this node does not offer (offered: ${[...this.options.offeredBits].sort((a, b) => a - b).join(', ')})`,
-        { nodeId: session.nodeId },
-      );
-    fail(error);
+      new LnPeerError('CONNECTION_CLOSED', `peer ${session.nodeId} closed the connection before init was exchanged (${info.reason}); ${this.featureHint()}`, { nodeId: session.nodeId });
+    fail?.(error);
     this.emitFailed(session.direction, session.address, error, session.nodeId);
+  }
+
+  private featureHint(): string {
+    return `it may require features this node does not offer (offered: ${[...this.options.offeredBits].sort((a, b) => a - b).join(', ')})`;
   }
 
   private openSocket(host: string, port: number): Promise<Socket> {

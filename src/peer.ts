@@ -25,6 +25,8 @@ import { ByteQueue } from './noise/byte-queue.js';
 
 /** The default time allowed for the whole BOLT 8 handshake (LND allows 5 s per act). */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 15_000;
+/** Above this size a message is written as the cipher's own buffers: no packet-sized copy. */
+const WRITE_AS_PARTS_ABOVE = 768;
 /** How long `close()` waits for buffered bytes to flush before it destroys the stream. */
 const CLOSE_GRACE_MS = 2_000;
 
@@ -81,9 +83,11 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
   /** `initiator` when this side opened the connection. */
   readonly role: 'initiator' | 'responder';
   private state: State = 'handshake';
-  private remoteKey: Uint8Array | undefined;
-  private readonly handshakeBytes = new ByteQueue();
-  private handshake: InitiatorHandshake | ResponderHandshake;
+  private remoteId: string | undefined;
+  // The handshake state and its input buffer; dropped once the handshake completed, so that
+  // an idle peer keeps little more than its two cipher states.
+  private handshakeBytes: ByteQueue | undefined = new ByteQueue();
+  private handshake: InitiatorHandshake | ResponderHandshake | undefined;
   private encryptor: MessageEncryptor | undefined;
   private decryptor: MessageDecryptor | undefined;
   /** The handshake deadline, then the close grace period: never both. */
@@ -101,7 +105,8 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     super();
     this.role = role;
     const local = options.localKey instanceof Uint8Array ? keyPair(options.localKey) : options.localKey;
-    this.handshake = remoteNodeId ? new InitiatorHandshake(local, remoteNodeId) : new ResponderHandshake(local);
+    const handshake = remoteNodeId ? new InitiatorHandshake(local, remoteNodeId) : new ResponderHandshake(local);
+    this.handshake = handshake;
     const timeout = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     this.timer = setTimeout(
       () => this.fail(new LnPeerError('TIMEOUT', `the BOLT 8 handshake did not complete within ${timeout} ms`, { phase: 'handshake', timeoutMs: timeout })),
@@ -112,9 +117,9 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     stream.on('data', (chunk: Uint8Array) => this.onData(chunk));
     stream.on('drain', () => this.emit('drain'));
     stream.on('end', () => this.onEnd());
-    stream.on('error', (err) => this.fail(new LnPeerError('CONNECTION_CLOSED', `the connection failed: ${err.message}`, {}, { cause: err })));
+    stream.on('error', (err) => this.fail(new LnPeerError('CONNECTION_CLOSED', `the connection failed: ${err.message}`, {}, { cause: err }), false));
     stream.on('close', () => this.finish({ reason: 'the connection was closed', local: false }));
-    if (this.handshake instanceof InitiatorHandshake) this.writeRaw(this.handshake.actOne());
+    if (handshake instanceof InitiatorHandshake) this.writeRaw(handshake.actOne());
   }
 
   /** Starts the handshake as initiator on an already connected stream. */
@@ -166,7 +171,7 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
 
   /** The remote node id (66 hex characters), known once the handshake completed. */
   get remoteNodeId(): string | undefined {
-    return this.remoteKey ? toHex(this.remoteKey) : undefined;
+    return this.remoteId;
   }
 
   /** True between the end of the handshake and the start of closing. */
@@ -199,13 +204,21 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
       );
     }
     let packet: Uint8Array;
+    let head: Uint8Array[] | undefined;
     try {
-      packet = this.encryptor.encrypt(message);
+      if (message.length > WRITE_AS_PARTS_ABOVE) {
+        // Large messages as the cipher produced them: no packet-sized allocation and copy.
+        head = this.encryptor.encryptParts(message);
+        packet = head.pop()!;
+      } else {
+        packet = this.encryptor.encrypt(message);
+      }
     } catch (err) {
       return Promise.reject(err);
     }
     return new Promise((resolve, reject) => {
       this.cork();
+      if (head) for (const part of head) this.stream.write(part);
       this.stream.write(packet, (err) => {
         if (err) reject(this.closeInfo ? closedError(this.closeInfo) : new LnPeerError('CONNECTION_CLOSED', `the write failed: ${err.message}`, {}, { cause: err }));
         else resolve();
@@ -227,12 +240,15 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     this.timer = setTimeout(() => this.stream.destroy(), CLOSE_GRACE_MS).unref();
   }
 
-  /** Closes the connection because of `error` (emitted as `error` if anyone listens). */
-  fail(error: LnPeerError): void {
+  /**
+   * Closes the connection at once because of `error` (emitted as `error` if anyone listens).
+   * `local` is false when the remote or the network caused it (a reset, a hang-up).
+   */
+  fail(error: LnPeerError, local = true): void {
     if (this.state === 'closed') return;
     if (this.listenerCount('error') > 0) this.emit('error', error);
     const wasClosing = this.state === 'closing';
-    this.closeInfo = wasClosing && this.closeInfo ? this.closeInfo : { reason: error.message, error, local: true };
+    this.closeInfo = wasClosing && this.closeInfo ? this.closeInfo : { reason: error.message, error, local };
     this.state = 'closing';
     clearTimeout(this.timer);
     this.stream.destroy();
@@ -244,7 +260,7 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
       if (this.decryptor) {
         this.decryptor.push(chunk, this.onMessage);
       } else {
-        this.handshakeBytes.push(chunk);
+        this.handshakeBytes!.push(chunk);
         this.advanceHandshake();
       }
     } catch (err) {
@@ -265,14 +281,17 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
   };
 
   private advanceHandshake(): void {
-    const hs = this.handshake;
-    const queue = this.handshakeBytes;
+    const hs = this.handshake!;
+    const queue = this.handshakeBytes!;
     let result: HandshakeResult;
     // BOLT 8 "Handshake Exchange": each act is read in full ("Read exactly 50/66 bytes") and
     // each reply goes out in a single write (Electrum reads act two with one read).
     if (hs instanceof InitiatorHandshake) {
       if (queue.length < ACT_TWO_LENGTH) return;
       const step = hs.actTwoToThree(queue.take(ACT_TWO_LENGTH));
+      // Act three and what is sent on 'ready' (PeerManager's init) leave in one segment. The
+      // act itself is still one write; responders read it as exactly 66 bytes (BOLT 8).
+      this.cork();
       this.writeRaw(step.actThree);
       result = step.result;
     } else {
@@ -284,11 +303,14 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
       result = hs.actThree(queue.take(ACT_THREE_LENGTH));
     }
     clearTimeout(this.timer);
-    this.remoteKey = result.remoteStaticKey;
+    this.timer = undefined;
+    this.handshake = undefined;
+    this.handshakeBytes = undefined;
+    this.remoteId = toHex(result.remoteStaticKey);
     this.encryptor = new MessageEncryptor(result.sending);
     this.decryptor = new MessageDecryptor(result.receiving);
     this.state = 'open';
-    this.emit('ready', toHex(result.remoteStaticKey));
+    this.emit('ready', this.remoteId);
     // Bytes that arrived with the last act belong to the first messages.
     if (queue.length > 0 && this.state === 'open') this.decryptor.push(queue.take(queue.length), this.onMessage);
   }
@@ -310,14 +332,15 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
 
   private onEnd(): void {
     if (this.state === 'handshake') {
-      this.fail(new LnPeerError('HANDSHAKE_FAILED', 'the remote closed the connection during the BOLT 8 handshake (wrong node id, or it refused us)', { reason: 'SHORT_READ' }));
+      this.fail(new LnPeerError('HANDSHAKE_FAILED', 'the remote closed the connection during the BOLT 8 handshake (wrong node id, or it refused us)', { reason: 'SHORT_READ' }), false);
       return;
     }
     if (this.state === 'open') {
       this.closeInfo = { reason: 'the remote closed the connection', local: false };
       this.state = 'closing';
     }
-    this.stream.end();
+    // After our own close() the stream has ended already (a second end() builds an error).
+    if (!this.stream.writableEnded) this.stream.end();
   }
 
   private finish(fallback: PeerCloseInfo): void {

@@ -96,6 +96,7 @@ export class Session {
   private info: PeerInfo | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastReceived = Date.now();
+  private heardSinceInit = false;
   /** Pings sent and not yet answered, oldest first (pongs come back in order). */
   private pings: PendingPing[] = [];
   private waiting: Waiting[] = [];
@@ -115,6 +116,14 @@ export class Session {
     peer.on('close', (info) => this.onClose(info));
     this.sendInit();
     this.setTimer(options.initTimeoutMs);
+  }
+
+  /**
+   * True when the remote sent nothing after its `init`: a peer that hangs up then (Electrum
+   * does) most likely refused this node's features, without saying so.
+   */
+  get silentSinceInit(): boolean {
+    return !this.heardSinceInit;
   }
 
   /** The connected peer's description; `undefined` until `init` was exchanged. */
@@ -195,8 +204,12 @@ export class Session {
     this.lastReceived = Date.now();
     const type = (message[0] << 8) | message[1];
     try {
-      if (this.state === 'init') this.onInit(type, message);
-      else this.dispatch(type, message);
+      if (this.state === 'init') {
+        this.onInit(type, message);
+      } else {
+        this.heardSinceInit = true;
+        this.dispatch(type, message);
+      }
     } catch (err) {
       if (!(err instanceof LnPeerError)) throw err;
       // BOLT 1: "upon receiving a known message with insufficient length for the contents: MUST close the connection".
@@ -369,10 +382,15 @@ export class Session {
   private onClose(info: PeerCloseInfo): void {
     this.state = 'closed';
     clearTimeout(this.timer);
-    const error = new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the message was sent: ${info.reason}`, { nodeId: this.nodeId });
-    for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(error);
-    const pingError = info.error?.code === 'TIMEOUT' ? info.error : new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the pong arrived: ${info.reason}`, { nodeId: this.nodeId });
-    for (const ping of this.pings) ping.reject?.(pingError);
+    // The errors only when someone waits for them: an error captures a stack trace (~10 µs).
+    if (this.waitingHead < this.waiting.length) {
+      const error = new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the message was sent: ${info.reason}`, { nodeId: this.nodeId });
+      for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(error);
+    }
+    if (this.pings.some((ping) => ping.reject)) {
+      const pingError = info.error?.code === 'TIMEOUT' ? info.error : new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the pong arrived: ${info.reason}`, { nodeId: this.nodeId });
+      for (const ping of this.pings) ping.reject?.(pingError);
+    }
     this.pings = [];
     this.waiting = [];
     this.waitingHead = 0;

@@ -1,7 +1,7 @@
 // PeerManager end to end on loopback: init and features, dispatch, sendCustomMsg, limits.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { LnPeerError, type LnPeerErrorCode } from '../src/errors.js';
 import { PeerManager } from '../src/peer-manager.js';
@@ -233,6 +233,35 @@ describe('PeerManager', () => {
     const stranger = new PeerManager();
     await rejectsWith(stranger.connect(address), 'UNKNOWN_EVEN_FEATURE', /300/);
     await Promise.all([strict.close(), lax.close(), stranger.close()]);
+  });
+
+  it('says a peer that hangs up right after init may want other features', async () => {
+    const { pm, port } = await listeningManager();
+    const { peer, sendInit } = await rawPeer(pm.nodeId, port);
+    await sendInit();
+    await next(pm, 'peer:connect');
+    const gone = next(pm, 'peer:disconnect');
+    peer.close();
+    const event = await gone;
+    assert.equal(event.local, false);
+    assert.equal(event.error, undefined);
+    assert.match(event.reason, /right after init; it may require features this node does not offer \(offered: 1, 9, 13, 15, 45\)/);
+    await pm.close();
+  });
+
+  it('reports a connection reset by the remote as not local', async () => {
+    const { pm, port } = await listeningManager();
+    const { peer, sendInit } = await rawPeer(pm.nodeId, port);
+    await sendInit();
+    await next(pm, 'peer:connect');
+    const gone = next(pm, 'peer:disconnect');
+    (peer.stream as Socket).resetAndDestroy();
+    const event = await gone;
+    assert.equal(event.local, false);
+    assert.equal(event.error?.code, 'CONNECTION_CLOSED');
+    assert.match(event.reason, /ECONNRESET/);
+    assert.doesNotMatch(event.reason, /right after init/, 'a reset is not a silent refusal');
+    await pm.close();
   });
 
   it('drops a peer that never sends init, after initTimeoutMs', async () => {

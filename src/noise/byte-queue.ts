@@ -20,15 +20,19 @@ export class ByteQueue {
     this.total += chunk.length;
   }
 
-  /** Removes and returns the next `n` bytes; the caller checks `length >= n` first. */
-  take(n: number): Uint8Array {
+  /**
+   * Removes and returns the next `n` bytes; the caller checks `length >= n` first. Bytes that
+   * span chunks are copied into `scratch` when it is given and large enough (the caller then
+   * uses them before the next call), else into a new array.
+   */
+  take(n: number, scratch?: Uint8Array): Uint8Array {
     const first = this.chunks[this.index];
     if (first.length - this.head >= n) {
       const view = first.subarray(this.head, this.head + n);
       this.consume(n);
       return view;
     }
-    const out = new Uint8Array(n);
+    const out = scratch && scratch.length >= n ? scratch.subarray(0, n) : new Uint8Array(n);
     let filled = 0;
     while (filled < n) {
       const chunk = this.chunks[this.index];

@@ -34,9 +34,22 @@ export class CipherState {
     return sealed;
   }
 
-  /** BOLT 8 `decryptWithAD(k, n, zero, sealed)`; `null` when the tag does not authenticate. */
-  open(sealed: Uint8Array): Uint8Array | null {
-    const plaintext = this.cipher.open(this.key, this.nonce, EMPTY, sealed);
+  /**
+   * `seal`, as the buffers `[ciphertext, tag]` when the AEAD can give them without a copy,
+   * else as one buffer `[ciphertext || tag]`.
+   */
+  sealParts(plaintext: Uint8Array): Uint8Array[] {
+    const parts = this.cipher.sealParts ? this.cipher.sealParts(this.key, this.nonce, EMPTY, plaintext) : [this.cipher.seal(this.key, this.nonce, EMPTY, plaintext)];
+    this.advance();
+    return parts;
+  }
+
+  /**
+   * BOLT 8 `decryptWithAD(k, n, zero, sealed)`, into `out` when given; `null` when the tag
+   * does not authenticate.
+   */
+  open(sealed: Uint8Array, out?: Uint8Array): Uint8Array | null {
+    const plaintext = this.cipher.open(this.key, this.nonce, EMPTY, sealed, out);
     if (plaintext !== null) this.advance();
     return plaintext;
   }

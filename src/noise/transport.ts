@@ -19,27 +19,56 @@ export function packetSize(length: number): number {
   return LENGTH_PREFIX_SIZE + length + TAG_LENGTH;
 }
 
+/**
+ * The plaintext length prefix, encrypted or decrypted synchronously within one call and never
+ * kept: one scratch buffer for all connections (a typed array costs ~200 bytes per peer).
+ */
+const lengthBytes = new Uint8Array(2);
+
+let gatherBuffer: Uint8Array | undefined;
+/** The buffer where packets that span received chunks are gathered (one per process, 64 KiB). */
+function gather(): Uint8Array {
+  return (gatherBuffer ??= new Uint8Array(packetSize(MAX_MESSAGE_LENGTH)));
+}
+
 /** Encrypts outgoing messages with the sending cipher state. */
 export class MessageEncryptor {
-  private readonly lengthBytes = new Uint8Array(2);
-
   constructor(private readonly cipher: CipherState) {}
 
   /** Returns the packet for `message` (2-byte type + payload), in one buffer. */
   encrypt(message: Uint8Array): Uint8Array {
-    if (message.length > MAX_MESSAGE_LENGTH) {
-      throw new LnPeerError(
-        'MESSAGE_TOO_LONG',
-        `message is ${message.length} bytes; BOLT 8 allows at most ${MAX_MESSAGE_LENGTH} bytes`,
-        { length: message.length },
-      );
-    }
+    checkLength(message);
     const packet = new Uint8Array(packetSize(message.length));
     // BOLT 8 "Encrypting and Sending Messages": lc = encryptWithAD(sk, sn, zero, l); then c for m.
-    writeU16(this.lengthBytes, 0, message.length);
-    this.cipher.seal(this.lengthBytes, packet.subarray(0, LENGTH_PREFIX_SIZE));
+    writeU16(lengthBytes, 0, message.length);
+    this.cipher.seal(lengthBytes, packet.subarray(0, LENGTH_PREFIX_SIZE));
     this.cipher.seal(message, packet.subarray(LENGTH_PREFIX_SIZE));
     return packet;
+  }
+
+  /**
+   * The packet for `message` as consecutive buffers to write in order: the encrypted length
+   * prefix, then the encrypted message as the AEAD produced it (ciphertext and tag), which
+   * for large messages saves building one packet-sized buffer (an allocation and a copy).
+   */
+  encryptParts(message: Uint8Array): Uint8Array[] {
+    checkLength(message);
+    const prefix = new Uint8Array(LENGTH_PREFIX_SIZE);
+    writeU16(lengthBytes, 0, message.length);
+    this.cipher.seal(lengthBytes, prefix);
+    const parts = this.cipher.sealParts(message);
+    parts.unshift(prefix);
+    return parts;
+  }
+}
+
+function checkLength(message: Uint8Array): void {
+  if (message.length > MAX_MESSAGE_LENGTH) {
+    throw new LnPeerError(
+      'MESSAGE_TOO_LONG',
+      `message is ${message.length} bytes; BOLT 8 allows at most ${MAX_MESSAGE_LENGTH} bytes`,
+      { length: message.length },
+    );
   }
 }
 
@@ -70,7 +99,9 @@ export class MessageDecryptor {
     while (true) {
       const needed = this.bodyLength < 0 ? LENGTH_PREFIX_SIZE : this.bodyLength + TAG_LENGTH;
       if (this.queue.length < needed) return;
-      const plaintext = this.cipher.open(this.queue.take(needed));
+      // A packet that spans received chunks is gathered in a shared buffer: every AEAD returns
+      // a new plaintext (or writes `lengthBytes`), never a view of its input.
+      const plaintext = this.cipher.open(this.queue.take(needed, gather()), this.bodyLength < 0 ? lengthBytes : undefined);
       if (plaintext === null) {
         // BOLT 8 is silent on a MAC failure after the handshake; the only sound action is
         // to drop the connection (CLN and LDK do), so the stream is dead from here on.
