@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { requirePartners } from './interop/availability.js';
+import { MESSAGES_PER_KEY, PARTNER_CLOSED_CLEANLY, ROUNDS, numbered, sendAll, sendMany, target } from './interop/exchange.js';
 import {
   PartnerClosedError,
   closeAllPartners,
@@ -19,7 +20,6 @@ import {
   toHex,
   withTimeout,
   type PartnerConnection,
-  type PartnerListener,
 } from './interop/partner.js';
 
 afterEach(closeAllPartners);
@@ -30,43 +30,13 @@ const INIT = fromHex('001000000000');
 /** `init` that Electrum's Peer accepts: bits 1 (data_loss_protect), 7 (gossip_queries),
  * 9 (var_onion), 13 (static_remotekey), 15 (payment_secret); networks = mainnet. */
 const ELECTRUM_OK_INIT = fromHex(`001000000002a282` + `0120${MAINNET}`);
-const ROUNDS = 1002;
-
-/** Message `i` of a bulk run: custom odd type, index, and a length that varies. */
-function numbered(i: number): Uint8Array {
-  const m = new Uint8Array(4 + (i % 7) * 97);
-  m.set([0xff, 0xfd, i >> 8, i & 0xff]);
-  m.fill(i & 0xff, 4);
-  return m;
-}
-
-const target = (l: PartnerListener) => ({ nodeId: l.nodeId, host: l.host, port: l.port });
-
-/** Sends `n` numbered messages, then reads them back in order; stops at the first failure. */
-async function sendMany(from: PartnerConnection, to: PartnerConnection, n: number) {
-  let sent = 0;
-  let received = 0;
-  let error: Error | undefined;
-  try {
-    for (; sent < n; sent++) await from.send(numbered(sent));
-  } catch (e) {
-    error = e as Error;
-  }
-  try {
-    for (; received < sent; received++) assert.equal(toHex(await to.nextMessage(5000)), toHex(numbered(received)));
-  } catch (e) {
-    if (e instanceof assert.AssertionError) throw e;
-    error ??= e as Error;
-  }
-  return { sent, received, error };
-}
 
 /** The shared body: ids, one message each way, `rounds` each way, clean close by `a`. */
 async function exercise(a: PartnerConnection, b: PartnerConnection, rounds = ROUNDS): Promise<void> {
   await oneEachWay(a, b);
   if (rounds) {
-    assert.deepEqual(await sendMany(a, b, rounds), { sent: rounds, received: rounds, error: undefined });
-    assert.deepEqual(await sendMany(b, a, rounds), { sent: rounds, received: rounds, error: undefined });
+    await sendAll(a, b, rounds);
+    await sendAll(b, a, rounds);
   }
   await closeBoth(a, b);
 }
@@ -87,7 +57,7 @@ async function closeBoth(closer: PartnerConnection, other: PartnerConnection): P
   await closer.close();
   assert.equal((await closer.closed).reason, 'closed by driver');
   const { reason } = await withTimeout(other.closed, 5000, `${other.name} sees the close`);
-  assert.match(reason, /closed by remote|LightningPeerConnectionClosed/, `${other.name} saw a clean close`);
+  assert.match(reason, PARTNER_CLOSED_CLEANLY, `${other.name} saw a clean close`);
 }
 
 /** Both sides raw: each sends `init`, each reads the other's. */
@@ -105,6 +75,7 @@ describe('raw transports', () => {
     const listener = await electrum.listen({ privateKey: randomKey() });
     const initiator = await electrum.connect({ ...target(listener), privateKey: randomKey() });
     const responder = await listener.accepted;
+    assert.equal(initiator.ping, undefined, 'a raw transport has no ping of its own');
     await rawInit(initiator, responder);
     await exercise(initiator, responder);
   });
@@ -119,12 +90,12 @@ describe('raw transports', () => {
     await rawInit(e, n);
     await oneEachWay(e, n);
     // Electrum → node-lightning: only node-lightning's receiving key rotates: fine.
-    assert.deepEqual(await sendMany(e, n, ROUNDS), { sent: ROUNDS, received: ROUNDS, error: undefined });
+    await sendAll(e, n);
     // node-lightning → Electrum: its sending rotation reuses the chaining key that the
     // receiving rotations moved on; Electrum's MAC check fails at message 500.
     const back = await sendMany(n, e, ROUNDS);
     // the first message under the rotated key is the 501st that way: init and one went before
-    assert.equal(back.received, 500 - 2);
+    assert.equal(back.received, MESSAGES_PER_KEY - 2);
     assert.match((await e.closed).reason, /invalid tag/);
     await withTimeout(n.closed, 5000, 'node-lightning sees the close');
   });
@@ -138,11 +109,11 @@ describe('raw transports', () => {
     const e = await listener.accepted;
     await rawInit(n, e);
     await oneEachWay(n, e);
-    assert.deepEqual(await sendMany(n, e, ROUNDS), { sent: ROUNDS, received: ROUNDS, error: undefined });
+    await sendAll(n, e);
     // Electrum → node-lightning: node-lightning's receiving rotation now starts from the
     // chaining key its sending rotations produced, and it cannot decrypt message 500.
     const back = await sendMany(e, n, ROUNDS);
-    assert.equal(back.received, 500 - 2); // as above: the 501st message that way fails
+    assert.equal(back.received, MESSAGES_PER_KEY - 2); // as above: the 501st message that way fails
     assert.match((await n.closed).reason, /unable to authenticate data/);
     assert.match((await e.closed).reason, /LightningPeerConnectionClosed/);
   });
@@ -201,7 +172,13 @@ describe('initiators that run init themselves', () => {
     await responder.send(fromHex('001200040000'));
     assert.equal(toHex(await initiator.nextMessage()), '001200040000');
     await assert.rejects(responder.nextMessage(300), /no message within/);
-    await exercise(initiator, responder); // ~10 ms per lnsocket read: about 11 s
+    // its own ping (num_pong_bytes 1, one ignored byte), as the driver reports it
+    const ping = await initiator.ping!();
+    assert.equal(toHex(ping), '00120001000100');
+    assert.deepEqual(await responder.nextMessage(), ping);
+    await responder.send(fromHex('00130001' + '00'));
+    assert.equal(toHex(await initiator.nextMessage()), '0013000100');
+    await exercise(initiator, responder);
   });
 
   test('lnsocket: a refused connection rejects (no uncaught exception)', async (t) => {
@@ -237,6 +214,12 @@ describe('initiators that run init themselves', () => {
     await responder.send(fromHex('0012000300020000'));
     assert.equal(toHex(await responder.nextMessage()), '00130003000000');
     assert.equal(toHex(await initiator.nextMessage()), '0012000300020000');
+    // its keepalive ping, sent now (it closes unless a message comes within 5 s)
+    const ping = await initiator.ping!();
+    assert.equal(toHex(ping), '001200010000');
+    assert.deepEqual(await responder.nextMessage(), ping);
+    await responder.send(fromHex('0013000100'));
+    assert.equal(toHex(await initiator.nextMessage()), '0013000100');
     await exercise(responder, initiator);
   });
 
@@ -250,12 +233,12 @@ describe('initiators that run init themselves', () => {
     await responder.send(INIT);
     const initiator = await connecting;
     assert.equal(toHex(await responder.nextMessage()), `001000000008${'00'.repeat(8)}`);
-    assert.deepEqual(await sendMany(initiator, responder, ROUNDS), { sent: ROUNDS, received: ROUNDS, error: undefined });
+    await sendAll(initiator, responder);
     // node-lightning's sending rotation is now wrong: lnmessage decrypts up to the 500th
     // message that way (init was the first), then stops reading without closing or
     // reporting anything.
     await Promise.all(Array.from({ length: ROUNDS }, (_, i) => responder.send(numbered(i))));
-    for (let i = 0; i < 500 - 1; i++) assert.deepEqual(await initiator.nextMessage(), numbered(i));
+    for (let i = 0; i < MESSAGES_PER_KEY - 1; i++) assert.deepEqual(await initiator.nextMessage(), numbered(i));
     await assert.rejects(initiator.nextMessage(300), /no message within/);
     assert.equal(await Promise.race([initiator.closed.then(() => 'closed'), Promise.resolve('open')]), 'open');
   });
@@ -300,8 +283,9 @@ describe("Electrum's Peer (what a wallet runs)", () => {
     assert.equal(toHex(await raw.nextMessage()), '0013000400000000');
     assert.equal(toHex(await peer.nextMessage()), '0012000400020000');
     // Electrum's own ping (its 30-s keepalive sends exactly this)
-    await peer.ping();
-    assert.equal(toHex(await raw.nextMessage()), '00120004000400000000');
+    const ping = await peer.ping();
+    assert.equal(toHex(ping), '00120004000400000000');
+    assert.deepEqual(await raw.nextMessage(), ping);
     await raw.send(fromHex('0013000400000000'));
     assert.equal(toHex(await peer.nextMessage()), '0013000400000000');
     // the driver can make it send any message

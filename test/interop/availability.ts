@@ -6,6 +6,8 @@
  * CI must never pass by skipping.
  */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import type { TestContext } from 'node:test';
 
@@ -27,6 +29,8 @@ export interface Availability {
   available: boolean;
   /** What was found (a version) or what went wrong. */
   detail: string;
+  /** The version found, when available. */
+  version?: string;
   install: string;
 }
 
@@ -47,8 +51,7 @@ function electrumAvailability(): Availability {
   if (r.error) return { available: false, detail: `${PYTHON}: ${r.error.message}`, install };
   if (r.status !== 0) return { available: false, detail: `import electrum failed: ${r.stderr.trim().split('\n').pop()}`, install };
   const version = r.stdout.trim();
-  const note = version === ELECTRUM_VERSION ? '' : ` (the drivers were written against ${ELECTRUM_VERSION})`;
-  return { available: true, detail: `electrum ${version}${note}`, install };
+  return { available: true, detail: `electrum ${version}${writtenFor(version, ELECTRUM_VERSION)}`, version, install };
 }
 
 async function npmAvailability(name: string): Promise<Availability> {
@@ -56,10 +59,15 @@ async function npmAvailability(name: string): Promise<Availability> {
   const install = `npm install (it is a devDependency: ${pkg}@${version})`;
   try {
     await import(pkg);
-    return { available: true, detail: pkg, install };
+    const found = (JSON.parse(readFileSync(createRequire(import.meta.url).resolve(`${pkg}/package.json`), 'utf8')) as { version: string }).version;
+    return { available: true, detail: `${pkg} ${found}${writtenFor(found, version)}`, version: found, install };
   } catch (e) {
     return { available: false, detail: `cannot load ${pkg}: ${(e as Error).message}`, install };
   }
+}
+
+function writtenFor(found: string, expected: string): string {
+  return found === expected ? '' : ` (the drivers were written against ${expected})`;
 }
 
 const cache = new Map<PartnerName, Promise<Availability>>();

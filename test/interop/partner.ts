@@ -35,6 +35,12 @@ export interface PartnerConnection {
    * Rejects on timeout, or when the connection has ended and nothing is left to read.
    */
   nextMessage(timeoutMs?: number): Promise<Message>;
+  /**
+   * Partners that ping on their own (electrum-peer, lnsocket, lnmessage): makes the partner
+   * send the `ping` it builds itself (its keepalive's, where it has one); resolves with that
+   * `ping`, whole, once written. Absent for raw transports.
+   */
+  ping?(): Promise<Message>;
   /** Closes from the partner's side and frees everything it holds (process, socket, wasm). */
   close(): Promise<void>;
   /** Resolves (never rejects) when the partner sees the connection end, with why. */

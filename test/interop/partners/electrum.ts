@@ -45,8 +45,11 @@ type DriverEvent =
 
 /** An Electrum Peer connection can also make Electrum send its own ping. */
 export interface ElectrumPeerConnection extends PartnerConnection {
-  /** `Peer.send_message('ping', num_pong_bytes, byteslen)`, as its 30-s keepalive does (4, 4). */
-  ping(numPongBytes?: number, byteslen?: number): Promise<void>;
+  /**
+   * `Peer.send_message('ping', num_pong_bytes, byteslen)`, as its 30-s keepalive does (4, 4);
+   * resolves with that ping once written.
+   */
+  ping(numPongBytes?: number, byteslen?: number): Promise<Message>;
 }
 
 /** One driver process = one connection. */
@@ -156,10 +159,16 @@ class ElectrumProcess {
     }
   }
 
-  connection(ids: { nodeId: string; remoteNodeId: string }): ElectrumPeerConnection {
+  connection(ids: { nodeId: string; remoteNodeId: string }): PartnerConnection {
     const init = this.mode === 'peer' && this.init.sent && this.init.received
       ? { sent: this.init.sent, received: this.init.received }
       : undefined;
+    const ping = async (numPongBytes = 4, byteslen = 4): Promise<Message> => {
+      await this.command({ op: 'ping', numPongBytes, byteslen });
+      const message = new Uint8Array(6 + byteslen);
+      message.set([0, 18, numPongBytes >> 8, numPongBytes & 0xff, byteslen >> 8, byteslen & 0xff]);
+      return message;
+    };
     return {
       name: this.name,
       role: this.role,
@@ -170,27 +179,24 @@ class ElectrumProcess {
       nextMessage: (timeoutMs) => this.queue.next(timeoutMs),
       close: this.release,
       closed: this.closed.promise,
-      ping: async (numPongBytes = 4, byteslen = 4) => {
-        if (this.mode !== 'peer') throw new Error(`${this.name}: ping needs mode peer`);
-        await this.command({ op: 'ping', numPongBytes, byteslen });
-      },
+      ...(this.mode === 'peer' ? { ping } : {}),
     };
   }
 }
 
-export interface ElectrumPartner extends Partner {
-  connect(options: ConnectOptions): Promise<ElectrumPeerConnection>;
-  listen(options: ListenOptions): Promise<PartnerListener & { accepted: Promise<ElectrumPeerConnection> }>;
+export interface ElectrumPartner<C extends PartnerConnection> extends Partner {
+  connect(options: ConnectOptions): Promise<C>;
+  listen(options: ListenOptions): Promise<PartnerListener & { accepted: Promise<C> }>;
 }
 
-function electrum(mode: Mode): ElectrumPartner {
+function electrum<C extends PartnerConnection>(mode: Mode): ElectrumPartner<C> {
   const name = `electrum-${mode}`;
   return {
     name,
     async connect({ nodeId, host, port, privateKey, timeoutMs = DEFAULT_TIMEOUT_MS }) {
       const proc = new ElectrumProcess(name, mode, 'initiator', keyBytes(privateKey), `${nodeId}@${host}:${port}`);
       try {
-        return proc.connection(await withTimeout(proc.ready.promise, timeoutMs, `${name} connect`));
+        return proc.connection(await withTimeout(proc.ready.promise, timeoutMs, `${name} connect`)) as C;
       } catch (e) {
         await proc.release();
         throw e;
@@ -204,12 +210,12 @@ function electrum(mode: Mode): ElectrumPartner {
           throw e;
         },
       );
-      const accepted = proc.ready.promise.then((ids) => proc.connection(ids));
+      const accepted = proc.ready.promise.then((ids) => proc.connection(ids) as C);
       accepted.catch(() => {});
       return { nodeId, host: '127.0.0.1', port, accepted, close: proc.release };
     },
   };
 }
 
-export const electrumRaw = electrum('raw');
-export const electrumPeer = electrum('peer');
+export const electrumRaw = electrum<PartnerConnection>('raw');
+export const electrumPeer = electrum<ElectrumPeerConnection>('peer');

@@ -7,7 +7,8 @@
  * - `decryptedMsgs$` is a hot stream that keeps the 16-byte MAC tag on every message:
  *   subscribe before connecting, cut the tag off;
  * - it reconnects on its own unless `connect(false)`; it answers pings, and pings by itself
- *   45 s after connecting / 40 s after the last message (closing if no pong in 5 s);
+ *   45 s after connecting / 40 s after the last message (closing if no pong in 5 s): `ping()`
+ *   makes it send that ping now;
  * - a message that fails to decrypt stalls the reader silently: no close, no event.
  */
 import { Buffer } from 'node:buffer';
@@ -30,6 +31,7 @@ import {
 const NAME = 'lnmessage';
 const TAG = 16;
 const INIT = 16;
+const PING = 18;
 
 export const lnmessagePartner: Partner = {
   name: NAME,
@@ -53,11 +55,13 @@ export const lnmessagePartner: Partner = {
       } },
     });
 
-    // What lnmessage itself encrypts (its init answer): every send goes through here.
+    // What lnmessage itself encrypts (its init answer, its pings): every send goes through here.
     let sentInit: Uint8Array | undefined;
+    let lastEncrypted: Uint8Array | undefined;
     const encrypt = ln.noise.encryptMessage.bind(ln.noise);
     ln.noise.encryptMessage = (m) => {
-      if (!sentInit && m.length >= 2 && m.readUInt16BE(0) === INIT) sentInit = new Uint8Array(m);
+      lastEncrypted = new Uint8Array(m);
+      if (!sentInit && m.length >= 2 && m.readUInt16BE(0) === INIT) sentInit = lastEncrypted;
       return encrypt(m);
     };
 
@@ -110,6 +114,15 @@ export const lnmessagePartner: Partner = {
           tcpSocket.write(packet, (e) => (e ? reject(e) : resolve()));
         }),
       nextMessage: (ms) => queue.next(ms),
+      ping: async () => {
+        // its keepalive's ping, sent now instead of 40 s after the last message; it closes
+        // the connection unless a message arrives within 5 s
+        (ln as unknown as { _sendPingMessage(): void })._sendPingMessage();
+        if (lastEncrypted?.[1] !== PING) throw new Error(`${NAME}: it did not send a ping`);
+        const ping = lastEncrypted;
+        await new Promise<void>((resolve, reject) => tcpSocket.write('', (e) => (e ? reject(e) : resolve())));
+        return ping;
+      },
       close: release,
       closed: closed.promise,
     };

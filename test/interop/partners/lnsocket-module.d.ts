@@ -8,12 +8,16 @@ declare module 'lnsocket' {
     connected?: boolean;
     /** Raw chunks received and not yet consumed by `read`. */
     queue: Uint8Array[];
+    /** The next chunk of `queue`, checked for every 5 ms; rejects (with undefined) once closed. */
+    queue_recv(): Promise<Uint8Array>;
     setkeyraw(key: Uint8Array): number;
     /** Noise handshake as initiator; `host` is `"host:port"`. */
     connect(nodeId: string, host: string): Promise<void>;
     /** Reads the remote's `init`, then sends its default one. */
     perform_init(): Promise<void>;
     make_default_initmsg(): Uint8Array;
+    /** Its `ping` (num_pong_bytes 1, 1 ignored byte); a view into wasm memory. */
+    make_ping_msg(numPongBytes?: number, ignoredBytes?: number): Uint8Array;
     /** Next decrypted message; a view into wasm memory that the next call reuses. */
     read(): Promise<Uint8Array>;
     /** Encrypts; a view into wasm memory that the next call reuses. */

@@ -1,0 +1,241 @@
+/**
+ * The interop matrix, built from what test/interop.test.ts observed, and rendered as
+ * docs/interop.md. A result is recorded only after the assertions behind it passed, so a
+ * pairing that failed (or did not run) leaves holes, and `render` refuses to produce a
+ * document with holes: the doc check cannot pass when a pairing failed.
+ */
+import type { PartnerName } from './availability.js';
+import type { Role } from './partner.js';
+
+export const CHECKS = {
+  handshake: {
+    heading: 'handshake',
+    meaning: 'BOLT 8 handshake; each side authenticated the other\'s node id.',
+  },
+  init: {
+    heading: '`init` both ways',
+    meaning: 'each side received the other\'s `init`, decoded with lnpeer\'s own codecs: the features lnpeer offered arrived, and `PeerInfo.features`/`networks` are what the partner sent.',
+  },
+  custom: {
+    heading: 'odd custom message each way',
+    meaning: 'an odd-typed custom message (`pm.sendCustomMsg`, and the `custommsg` event) crossed each way with all 256 byte values in its payload intact.',
+  },
+  pingIn: {
+    heading: 'partner pings, lnpeer answers',
+    meaning: 'a `ping` from the partner\'s side got lnpeer\'s `pong` with the `num_pong_bytes` asked for.',
+  },
+  pingOut: {
+    heading: '`pm.ping()`, partner answers',
+    meaning: '`pm.ping(nodeId)` resolved with the partner\'s `pong` (raw transports have no BOLT 1: the test answers through them).',
+  },
+  bulk: {
+    heading: '1,002 messages each way',
+    meaning: '1,002 numbered messages each way on one connection, in order and intact: both directions rotate their keys at least twice (BOLT 8: after every 500 messages).',
+  },
+  close: {
+    heading: 'clean close',
+    meaning: 'the initiator closed; the other side saw an orderly end (no error), and so did the closer.',
+  },
+} as const;
+
+export type Check = keyof typeof CHECKS;
+
+/** Every pairing the suite must cover: each partner in every role it has (lnpeer's role). */
+export const PAIRINGS: readonly (readonly [PartnerName, Role])[] = [
+  ['electrum-raw', 'initiator'],
+  ['electrum-raw', 'responder'],
+  ['electrum-peer', 'initiator'],
+  ['electrum-peer', 'responder'],
+  ['lnsocket', 'responder'],
+  ['lnmessage', 'responder'],
+  ['node-lightning', 'initiator'],
+  ['node-lightning', 'responder'],
+];
+
+/** Pairings where lnpeer offers too little on purpose: the partner must say why it refuses. */
+export const REFUSALS: readonly (readonly [PartnerName, Role])[] = [
+  ['electrum-peer', 'initiator'],
+  ['electrum-peer', 'responder'],
+];
+
+/** Partner bugs and limitations that break a check; each is pinned by an exact assertion. */
+export const BUGS = {
+  'node-lightning-chaining-key': {
+    partner: 'node-lightning',
+    title: 'one chaining key for both directions',
+    what: 'Its key rotation (BOLT 8: `ck, k = HKDF(ck, k)`) uses one chaining key for both directions, so the direction that rotates second derives a wrong key: message #501 of that direction fails, whoever receives it.',
+    pinned: 'the failing message must be exactly #501 of the second-rotating direction, with the receiver\'s own error; the same `PeerManager`, in the same role and order, must pass 1,002 each way with Electrum\'s `lntransport`. A fault in lnpeer\'s rotation would fail one of these.',
+  },
+  'lnsocket-no-pong': {
+    partner: 'lnsocket',
+    title: 'never answers `ping`',
+    what: 'It has no ping handling at all: a `ping` is decrypted and handed to the app, and no `pong` is sent. An lnpeer keepalive (`pingIntervalMs`) therefore drops it after `pongTimeoutMs`.',
+    pinned: 'lnsocket must have received the `ping` intact, and `pm.ping()` must reject with `TIMEOUT` (lnpeer then closes). lnpeer\'s `pong` to lnsocket\'s own ping is checked on the same connection.',
+  },
+} as const;
+
+export type BugId = keyof typeof BUGS;
+
+interface Cell {
+  text: string;
+  /** What was seen, worth reading (features sent, who closed, what failed and how). */
+  fact?: string;
+  bug?: BugId;
+}
+
+/** What one pairing showed. */
+export class Row {
+  readonly cells = new Map<Check, Cell>();
+
+  /** The check passed; `fact` (optional) says what was seen. */
+  pass(check: Check, fact?: string): void {
+    this.cells.set(check, { text: '✓', fact });
+  }
+
+  /** The check cannot pass because of the partner's `bug`; what happened (`fact`) was asserted exactly. */
+  partnerBug(check: Check, bug: BugId, cell: string, fact: string): void {
+    this.cells.set(check, { text: `✗ ${cell}`, fact, bug });
+  }
+}
+
+/** What a refusal showed. */
+export interface Refusal {
+  offered: number[];
+  /** The partner's own reason (its log), as its driver reported it. */
+  partnerReason: string;
+  /** What the partner sent lnpeer besides its `init`. */
+  partnerSaid: string;
+  /** What lnpeer's API reported. */
+  lnpeerReported: string;
+}
+
+const rows = new Map<string, Row>();
+const refusals = new Map<string, Refusal>();
+
+const key = (partner: PartnerName, role: Role) => `${partner} ${role}`;
+
+/** The row of a pairing, created empty; a test fills it as its checks pass. */
+export function row(partner: PartnerName, role: Role): Row {
+  let r = rows.get(key(partner, role));
+  if (!r) rows.set(key(partner, role), (r = new Row()));
+  return r;
+}
+
+export function recordRefusal(partner: PartnerName, role: Role, refusal: Refusal): void {
+  refusals.set(key(partner, role), refusal);
+}
+
+/** What is still unobserved: empty when every pairing passed every check. */
+function missing(): string[] {
+  const holes: string[] = [];
+  for (const [partner, role] of PAIRINGS) {
+    const r = rows.get(key(partner, role));
+    const unseen = (Object.keys(CHECKS) as Check[]).filter((c) => !r?.cells.has(c));
+    if (unseen.length) holes.push(`${partner} (lnpeer ${role}): ${unseen.join(', ')} not observed`);
+  }
+  for (const [partner, role] of REFUSALS) {
+    if (!refusals.has(key(partner, role))) holes.push(`${partner} (lnpeer ${role}): refusal not observed`);
+  }
+  return holes;
+}
+
+const DISPLAY: Record<PartnerName, (version: string) => string> = {
+  'electrum-raw': (v) => `Electrum ${v} \`electrum.lntransport\``,
+  'electrum-peer': (v) => `Electrum ${v} \`electrum.lnpeer.Peer\``,
+  lnsocket: (v) => `npm \`lnsocket\` ${v}`,
+  lnmessage: (v) => `npm \`lnmessage\` ${v}`,
+  'node-lightning': (v) => `npm \`@node-lightning/noise\` ${v}`,
+};
+
+/** Feature bits as the document lists them. */
+export const formatBits = (list: readonly number[]) => (list.length ? list.join(', ') : 'none');
+
+/** docs/interop.md, from what was observed. Throws, listing the holes, if anything is missing. */
+export function render(versions: Record<PartnerName, string>): string {
+  const holes = missing();
+  if (holes.length) throw new Error(`the interop matrix is incomplete (a pairing failed or did not run):\n  ${holes.join('\n  ')}`);
+  const checks = Object.keys(CHECKS) as Check[];
+  const name = (partner: PartnerName) => DISPLAY[partner](versions[partner]);
+  const cellsOf = (partner: PartnerName, role: Role) => checks.map((c) => [c, rows.get(key(partner, role))!.cells.get(c)!] as const);
+  const bugFacts = new Map<BugId, string[]>();
+  for (const [partner, role] of PAIRINGS) {
+    for (const [, cell] of cellsOf(partner, role)) {
+      if (cell.bug) bugFacts.set(cell.bug, [...(bugFacts.get(cell.bug) ?? []), `lnpeer ${role}: ${cell.fact}`]);
+    }
+  }
+  const bugIds = [...bugFacts.keys()];
+  const footnote = (bug: BugId) => `[${bugIds.indexOf(bug) + 1}](#${anchor(bug)})`;
+  const out: string[] = [];
+  out.push(
+    '# Interoperability',
+    '',
+    '<!-- Generated by test/interop.test.ts from what its tests observed: do not edit by hand.',
+    '     `npm test` fails when this file differs from what the tests saw;',
+    '     `UPDATE_INTEROP_DOC=1 npm test` rewrites it, and only when every pairing passed. -->',
+    '',
+    'lnpeer, through its public API (`PeerManager`), against Lightning transports that nobody',
+    'here wrote, over TCP on 127.0.0.1: every partner in every role it has. The partners are',
+    'driven by `test/interop/` (see its README); CI installs all of them and fails when one is',
+    'missing. "lnpeer is" names lnpeer\'s role in the BOLT 8 handshake.',
+    '',
+    '## Matrix',
+    '',
+    `| partner | lnpeer is | ${checks.map((c) => CHECKS[c].heading).join(' | ')} | result |`,
+    `|---|---|${checks.map(() => '---|').join('')}---|`,
+  );
+  for (const [partner, role] of PAIRINGS) {
+    const cells = cellsOf(partner, role).map(([, cell]) => (cell.bug ? `${cell.text} ${footnote(cell.bug)}` : cell.text));
+    const bugs = cellsOf(partner, role).filter(([, cell]) => cell.bug);
+    out.push(`| ${name(partner)} | ${role} | ${cells.join(' | ')} | ${bugs.length ? 'pass; partner bug pinned' : 'pass'} |`);
+  }
+  out.push('', '✓: checked and passed. ✗: the partner cannot pass this check; the test asserts exactly how it fails (below), so it still fails if lnpeer is at fault.', '');
+
+  out.push('## Known partner bugs', '');
+  bugIds.forEach((id, i) => {
+    const bug = BUGS[id];
+    out.push(`${i + 1}. <a id="${anchor(id)}"></a>**${bug.partner}: ${bug.title}.** ${bug.what}`, '', `   Pinned: ${bug.pinned}`, '', '   Observed:', '');
+    for (const fact of bugFacts.get(id)!) out.push(`   - ${fact}`);
+    out.push('');
+  });
+  out.push(
+    'Partner bugs that lnpeer does not trigger (pinned in test/interop-partners.test.ts):',
+    'lnmessage stalls silently, without closing, after a message fails to decrypt; Electrum',
+    'drops the connection on a `ping` with `num_pong_bytes` ≥ 65532 (`OverflowError`), which',
+    '`pm.ping()` refuses to send.',
+    '',
+  );
+
+  out.push(
+    '## When lnpeer offers too few features',
+    '',
+    'Electrum\'s `Peer` requires one bit of each of 0/1 (data_loss_protect), 6/7 (gossip_queries)',
+    'and 12/13 (static_remotekey). lnpeer\'s defaults are {1, 9, 13, 15, 45}: an app that talks to',
+    'Electrum wallets passes `features: [7]` (the rows above). With the defaults:',
+    '',
+    '| partner | lnpeer is | lnpeer offers | partner\'s reason (its log) | partner told lnpeer | lnpeer reported |',
+    '|---|---|---|---|---|---|',
+  );
+  for (const [partner, role] of REFUSALS) {
+    const f = refusals.get(key(partner, role))!;
+    out.push(`| ${name(partner)} | ${role} | ${formatBits(f.offered)} | \`${f.partnerReason}\` | ${f.partnerSaid} | ${f.lnpeerReported} |`);
+  }
+  out.push('');
+
+  out.push('## What each check does', '');
+  for (const c of checks) out.push(`- **${CHECKS[c].heading}**: ${CHECKS[c].meaning}`);
+  out.push('');
+
+  out.push('## Observed, pairing by pairing', '');
+  for (const [partner, role] of PAIRINGS) {
+    out.push(`### ${name(partner)}, lnpeer ${role}`, '');
+    for (const [check, cell] of cellsOf(partner, role)) {
+      if (cell.fact) out.push(`- ${CHECKS[check].heading}: ${cell.bug ? `partner bug ${footnote(cell.bug)}` : cell.fact}`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function anchor(bug: BugId): string {
+  return `bug-${bug}`;
+}
