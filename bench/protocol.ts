@@ -1,0 +1,76 @@
+/** The commands the orchestrator sends to a worker process, and what they answer. */
+import type { Target } from './impls.js';
+
+export type Command =
+  | { cmd: 'listen'; impl: string; maxPeers: number }
+  | { cmd: 'handshakes'; impl: string; target: Target; seconds: number; warmup: number; concurrency: number }
+  | { cmd: 'connect'; impl: string; target: Target; hello: boolean }
+  | { cmd: 'awaitLink' }
+  | { cmd: 'resetLink' }
+  | { cmd: 'closeLink' }
+  /** Arms the receive counter (answers at once); `received` then answers when it is done. */
+  | { cmd: 'receive'; warmMs: number; windowMs: number }
+  | { cmd: 'received' }
+  /** Sends until `stop`. */
+  | { cmd: 'send'; size: number; chunk: number }
+  | { cmd: 'stop' }
+  | { cmd: 'echo'; size: number }
+  | { cmd: 'rtt'; impl: string; target: Target; samples: number; warm: number; perConnection: number; size: number }
+  | { cmd: 'connectMany'; impl: string; target: Target; count: number; concurrency: number }
+  | { cmd: 'closeMany' }
+  /** Memory of this process, and the connections of its `impl` server. */
+  | { cmd: 'memory'; impl: string }
+  | { cmd: 'cryptoCost'; size: number; iterations: number }
+  | { cmd: 'versions' }
+  | { cmd: 'exit' };
+
+export interface HandshakeResult {
+  count: number;
+  seconds: number;
+  cpuMicros: number;
+}
+
+export interface ReceiveResult {
+  messages: number;
+  bytes: number;
+  seconds: number;
+  /** CPU time (user + system) of the receiving process over the measured messages. */
+  cpuMicros: number;
+}
+
+export interface SendResult {
+  messages: number;
+  seconds: number;
+  cpuMicros: number;
+}
+
+export interface RttResult {
+  /** Every round trip, in microseconds. */
+  times: number[];
+}
+
+export interface MemoryResult {
+  rss: number;
+  heapUsed: number;
+  external: number;
+  arrayBuffers: number;
+  connected: number;
+}
+
+export interface CryptoCost {
+  /** Microseconds per message: `MessageEncryptor.encrypt` (two AEAD seals). */
+  encrypt: number;
+  /** Microseconds per message: `MessageDecryptor.push` of one packet (two AEAD opens). */
+  decrypt: number;
+  aead: string;
+  curve: string;
+}
+
+export interface Versions {
+  node: string;
+  cpus: number;
+  cpuModel: string;
+  packages: Record<string, string>;
+  aead: string;
+  curve: string;
+}
