@@ -44,7 +44,11 @@ export interface PeerCloseInfo {
 export type PeerEvents = {
   /** The handshake completed; `remoteNodeId` is the authenticated node id of the other side. */
   ready: (remoteNodeId: string) => void;
-  /** A whole decrypted message: 2-byte type followed by the payload. */
+  /**
+   * A whole decrypted message: 2-byte type followed by the payload. A message emitted while
+   * nobody listens is not kept: listen before the handshake completes, or at the latest
+   * right after `ready()` resolves (messages that came with the last act wait for that).
+   */
   message: (message: Uint8Array) => void;
   /** The stream's write buffer emptied after `bufferedAmount` had grown (Node stream `drain`). */
   drain: () => void;
@@ -93,6 +97,8 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
   /** The handshake deadline, then the close grace period: never both. */
   private timer: ReturnType<typeof setTimeout> | undefined;
   private corked = false;
+  /** Received chunks waiting for their turn (see `holdForOneTurn`). */
+  private held: Uint8Array[] | undefined;
   private closeInfo: PeerCloseInfo | undefined;
 
   private constructor(
@@ -256,6 +262,10 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
+    if (this.held) {
+      this.held.push(chunk);
+      return;
+    }
     try {
       if (this.decryptor) {
         this.decryptor.push(chunk, this.onMessage);
@@ -311,8 +321,20 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     this.decryptor = new MessageDecryptor(result.receiving);
     this.state = 'open';
     this.emit('ready', this.remoteId);
-    // Bytes that arrived with the last act belong to the first messages.
-    if (queue.length > 0 && this.state === 'open') this.decryptor.push(queue.take(queue.length), this.onMessage);
+    // Bytes that arrived with the last act belong to the first messages (an initiator sends
+    // its init with act three). They wait one turn of the event loop, so that an app that
+    // awaits ready() and then listens for 'message' misses none of them.
+    if (queue.length > 0) this.holdForOneTurn(queue.take(queue.length));
+  }
+
+  /** Delays `bytes`, and whatever arrives meanwhile, to the next turn of the event loop, in order. */
+  private holdForOneTurn(bytes: Uint8Array): void {
+    const held = [bytes];
+    this.held = held;
+    setImmediate(() => {
+      this.held = undefined;
+      for (const chunk of held) this.onData(chunk);
+    });
   }
 
   private writeRaw(bytes: Uint8Array): void {

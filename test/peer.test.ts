@@ -170,6 +170,26 @@ describe('Peer over loopback TCP', () => {
     await assert.rejects(client.send(message(1, 10)), { code: 'CONNECTION_CLOSED' });
   });
 
+  it('keeps a message that came with act three for the responder that awaits ready() before listening', { timeout: 5000 }, async () => {
+    const first = message(7, 50);
+    let server!: Peer;
+    const accepted = new Promise<void>((resolve) => {
+      void listen((socket) => {
+        server = Peer.responder(socket, { localKey: serverKey });
+        resolve();
+      }).then((port) => {
+        const client = Peer.initiator(connect(port, '127.0.0.1'), { remoteNodeId: serverKey.publicKey, localKey: clientKey });
+        // Sent in the same tick as act three, so both leave in one segment.
+        client.once('ready', () => void client.send(first));
+      });
+    });
+    await accepted;
+    await server.ready();
+    const [received] = (await once(server, 'message')) as [Uint8Array];
+    assert.deepEqual(received, first);
+    server.close();
+  });
+
   it('refuses a message without a type (shorter than 2 bytes) from the remote', async () => {
     const { client, server } = await peerPair();
     await client.send(new Uint8Array(1));
