@@ -97,8 +97,6 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
   /** The handshake deadline, then the close grace period: never both. */
   private timer: ReturnType<typeof setTimeout> | undefined;
   private corked = false;
-  /** Received chunks waiting for their turn (see `holdForOneTurn`). */
-  private held: Uint8Array[] | undefined;
   private closeInfo: PeerCloseInfo | undefined;
 
   private constructor(
@@ -262,10 +260,6 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
 
   private onData(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
-    if (this.held) {
-      this.held.push(chunk);
-      return;
-    }
     try {
       if (this.decryptor) {
         this.decryptor.push(chunk, this.onMessage);
@@ -321,19 +315,18 @@ export class Peer extends (TypedEventEmitter as new () => TypedEmitter<PeerEvent
     this.decryptor = new MessageDecryptor(result.receiving);
     this.state = 'open';
     this.emit('ready', this.remoteId);
-    // Bytes that arrived with the last act belong to the first messages (an initiator sends
-    // its init with act three). They wait one turn of the event loop, so that an app that
-    // awaits ready() and then listens for 'message' misses none of them.
-    if (queue.length > 0) this.holdForOneTurn(queue.take(queue.length));
-  }
-
-  /** Delays `bytes`, and whatever arrives meanwhile, to the next turn of the event loop, in order. */
-  private holdForOneTurn(bytes: Uint8Array): void {
-    const held = [bytes];
-    this.held = held;
+    // The first messages wait one turn of the event loop, so that an app that awaits ready()
+    // and then listens for 'message' misses none: the bytes that came with the last act (an
+    // initiator sends its init with act three), and, the stream being paused meanwhile,
+    // whatever arrives after them, and the stream's end.
+    const early = queue.length > 0 ? queue.take(queue.length) : undefined;
+    this.stream.pause();
     setImmediate(() => {
-      this.held = undefined;
-      for (const chunk of held) this.onData(chunk);
+      try {
+        if (early) this.onData(early);
+      } finally {
+        this.stream.resume();
+      }
     });
   }
 

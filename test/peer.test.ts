@@ -7,6 +7,7 @@ import { randomPrivateKey } from '../src/crypto.js';
 import { LnPeerError } from '../src/errors.js';
 import { Peer, type PeerCloseInfo } from '../src/peer.js';
 import { keyPair } from '../src/noise/index.js';
+import { memoryPair } from './helpers.js';
 
 const serverKey = keyPair(randomPrivateKey());
 const clientKey = keyPair(randomPrivateKey());
@@ -188,6 +189,23 @@ describe('Peer over loopback TCP', () => {
     const [received] = (await once(server, 'message')) as [Uint8Array];
     assert.deepEqual(received, first);
     server.close();
+  });
+
+  it('keeps messages and the end that follow act three in separate chunks, for the responder that awaits ready()', { timeout: 5000 }, async () => {
+    const [a, b] = memoryPair(); // every write arrives as its own chunk, in the writer's call
+    const client = Peer.initiator(a, { remoteNodeId: serverKey.publicKey, localKey: clientKey });
+    client.once('ready', () => {
+      void client.send(message(1, 40));
+      void client.send(message(2, 40));
+      client.close('done');
+    });
+    const server = Peer.responder(b, { localKey: serverKey });
+    await server.ready();
+    const received: Uint8Array[] = [];
+    server.on('message', (m) => received.push(m));
+    const info = await closed(server);
+    assert.deepEqual(received, [message(1, 40), message(2, 40)]);
+    assert.deepEqual({ reason: info.reason, local: info.local }, { reason: 'the remote closed the connection', local: false });
   });
 
   it('refuses a message without a type (shorter than 2 bytes) from the remote', async () => {
