@@ -31,6 +31,26 @@ function gather(): Uint8Array {
   return (gatherBuffer ??= new Uint8Array(packetSize(MAX_MESSAGE_LENGTH)));
 }
 
+/**
+ * Packets smaller than half a slab are cut from a shared 8 KiB slab, as Node's `Buffer` pool
+ * does: a typed array of its own costs about 1 µs (an off-heap backing store that the garbage
+ * collector tracks), a view of the slab about 0.1 µs. A slab is freed with its last packet.
+ */
+const SLAB_SIZE = 8 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabUsed = 0;
+
+function allocPacket(size: number): Uint8Array {
+  if (size >= SLAB_SIZE / 2) return new Uint8Array(size);
+  if (slabUsed + size > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const packet = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += size;
+  return packet;
+}
+
 /** Encrypts outgoing messages with the sending cipher state. */
 export class MessageEncryptor {
   constructor(private readonly cipher: CipherState) {}
@@ -38,7 +58,7 @@ export class MessageEncryptor {
   /** Returns the packet for `message` (2-byte type + payload), in one buffer. */
   encrypt(message: Uint8Array): Uint8Array {
     checkLength(message);
-    const packet = new Uint8Array(packetSize(message.length));
+    const packet = allocPacket(packetSize(message.length));
     // BOLT 8 "Encrypting and Sending Messages": lc = encryptWithAD(sk, sn, zero, l); then c for m.
     writeU16(lengthBytes, 0, message.length);
     this.cipher.seal(lengthBytes, packet.subarray(0, LENGTH_PREFIX_SIZE));
@@ -53,7 +73,7 @@ export class MessageEncryptor {
    */
   encryptParts(message: Uint8Array): Uint8Array[] {
     checkLength(message);
-    const prefix = new Uint8Array(LENGTH_PREFIX_SIZE);
+    const prefix = allocPacket(LENGTH_PREFIX_SIZE);
     writeU16(lengthBytes, 0, message.length);
     this.cipher.seal(lengthBytes, prefix);
     const parts = this.cipher.sealParts(message);
