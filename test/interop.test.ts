@@ -222,7 +222,7 @@ describe("Electrum electrum.lnpeer.Peer (what a wallet runs)", () => {
         const { port } = await pm.listen({ port: 0, host: '127.0.0.1' });
         const connecting = electrum.connect({ nodeId: pm.nodeId, host: '127.0.0.1', port, privateKey: key });
         refused = await connecting.then(refusedBy, refusedBy);
-        assert.deepEqual((await lnpeer.connected).features, initBits(refused.init!.sent!));
+        assert.deepEqual((await withTimeout(lnpeer.connected, 5000, "lnpeer's peer:connect")).features, initBits(refused.init!.sent!));
         reported = '`peer:connect` (Electrum\'s `init` arrives first)';
       }
       assert.match(refused.reason, /^GracefulDisconnect\('remote does not support <LnFeatures\.GOSSIP_QUERIES_REQ: 64>'\)$/);
@@ -260,7 +260,7 @@ test('npm lnsocket (initiator only): lnpeer responder; lnsocket never answers a 
   const ping = await q.partner.nextMessage();
   assert.equal(hex(ping), hex(encodePing(4)), 'lnsocket decrypted the ping');
   await assert.rejects(pinging, { code: 'TIMEOUT' });
-  const event = await q.lnpeer.disconnected;
+  const event = await withTimeout(q.lnpeer.disconnected, 5000, 'lnpeer closes after the unanswered ping');
   assert.deepEqual({ local: event.local, code: event.error?.code }, { local: true, code: 'TIMEOUT' });
   assert.equal((await withTimeout(q.partner.closed, 5000, 'lnsocket sees the close')).reason, 'closed by remote');
   const fact = `lnsocket decrypted lnpeer's ping (\`${hex(ping)}\`) and sent nothing back; \`pm.ping()\` rejected with ${event.error!.code} after ${pongTimeoutMs} ms (\`pongTimeoutMs\`) and lnpeer closed the connection.`;
@@ -301,7 +301,7 @@ describe('npm @node-lightning/noise (raw: the test runs init through it)', () =>
       assert.equal(failing, MESSAGES_PER_KEY + 1, `${direction}: the first message under the second key fails`);
       let receiverSaid: string;
       if (lnpeerFirst) {
-        const event = await q.lnpeer.disconnected;
+        const event = await withTimeout(q.lnpeer.disconnected, 5000, 'lnpeer closes after the unanswered ping');
         assert.equal(event.error?.code, 'DECRYPT_FAILED', event.reason);
         assert.match(event.reason, /^the length prefix of an incoming message does not authenticate/);
         assert.equal(event.local, true);

@@ -16,6 +16,8 @@ import {
   nodeIdOf,
   randomKey,
   track,
+  withTimeout,
+  DEFAULT_TIMEOUT_MS,
   type ConnectOptions,
   type ListenOptions,
   type Message,
@@ -118,7 +120,8 @@ export async function pair<C extends PartnerConnection>(pm: PeerManager, driver:
     partner = await listener.accepted;
   } else {
     const { port } = await pm.listen({ port: 0, host: '127.0.0.1' });
-    info = lnpeer.connected;
+    info = withTimeout(lnpeer.connected, DEFAULT_TIMEOUT_MS, `lnpeer's peer:connect for ${driver.name}`);
+    info.catch(() => {}); // awaited below, after the partner's side
     partner = await driver.connect({ nodeId: pm.nodeId, host: '127.0.0.1', port, privateKey: key });
   }
   let init: Pairing['init'];
