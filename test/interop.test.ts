@@ -145,8 +145,8 @@ async function checkClose(row: matrix.Row, p: Pairing, role: Role): Promise<void
     const { reason } = await withTimeout(p.partner.closed, 5000, `${p.partner.name} sees lnpeer close`);
     assert.match(reason, PARTNER_CLOSED_CLEANLY, `${p.partner.name} saw a clean close`);
   } else {
-    await p.partner.close();
-    assert.equal((await p.partner.closed).reason, 'closed by driver');
+    await withTimeout(p.partner.close(), 5000, `${p.partner.name} closes`);
+    assert.equal((await withTimeout(p.partner.closed, 5000, `${p.partner.name} sees its own close`)).reason, 'closed by driver');
   }
   const event = await withTimeout(p.lnpeer.disconnected, 5000, 'lnpeer sees the close');
   assert.deepEqual(
@@ -301,7 +301,7 @@ describe('npm @node-lightning/noise (raw: the test runs init through it)', () =>
       assert.equal(failing, MESSAGES_PER_KEY + 1, `${direction}: the first message under the second key fails`);
       let receiverSaid: string;
       if (lnpeerFirst) {
-        const event = await withTimeout(q.lnpeer.disconnected, 5000, 'lnpeer closes after the unanswered ping');
+        const event = await withTimeout(q.lnpeer.disconnected, 5000, 'lnpeer closes on the message it cannot decrypt');
         assert.equal(event.error?.code, 'DECRYPT_FAILED', event.reason);
         assert.match(event.reason, /^the length prefix of an incoming message does not authenticate/);
         assert.equal(event.local, true);
@@ -309,7 +309,7 @@ describe('npm @node-lightning/noise (raw: the test runs init through it)', () =>
         assert.match((await withTimeout(q.partner.closed, 5000, 'node-lightning sees the close')).reason, /^(closed by remote|read ECONNRESET)$/);
         receiverSaid = `lnpeer closed with ${event.error!.code} ("the length prefix … does not authenticate")`;
       } else {
-        const { reason } = await q.partner.closed;
+        const { reason } = await withTimeout(q.partner.closed, 5000, 'node-lightning closes on the message it cannot decrypt');
         assert.match(reason, /unable to authenticate data$/); // Node's AES/ChaCha decipher error
         // node-lightning drops the connection at once; lnpeer is still sending, so it may see a reset
         const { reason: lnpeerSaw } = await withTimeout(q.lnpeer.disconnected, 5000, 'lnpeer sees the close');
