@@ -31,7 +31,7 @@ export function manager(options: PeerManagerOptions = {}): PeerManager {
   // No keepalive: a ping lnpeer sends on its own would land in the partner's message queue
   // in the middle of a check (and lnsocket never answers one). Tests ping with pm.ping().
   const pm = new PeerManager({ pingIntervalMs: 0, ...options });
-  track(() => pm.close());
+  track('an lnpeer PeerManager', () => pm.close());
   return pm;
 }
 

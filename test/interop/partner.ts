@@ -206,21 +206,29 @@ export class MessageQueue {
 // Clean-up: every driver registers what it must release; tests call `closeAllPartners()`
 // in an `afterEach`, so a failed assertion never leaves a process or a socket behind.
 
-const live = new Set<() => Promise<void>>();
+const live = new Map<() => Promise<void>, string>();
 
-/** Registers a release function; returns one that runs it once and unregisters it. */
-export function track(release: () => Promise<void>): () => Promise<void> {
+/** How long one release may take before the clean-up reports it (and the test fails). */
+const RELEASE_TIMEOUT_MS = 10_000;
+
+/**
+ * Registers a release function for `what` (named when it fails or hangs); returns one that
+ * runs it once and unregisters it.
+ */
+export function track(what: string, release: () => Promise<void>): () => Promise<void> {
   let done: Promise<void> | undefined;
   const once = (): Promise<void> => {
     live.delete(once);
     done ??= release();
     return done;
   };
-  live.add(once);
+  live.set(once, what);
   return once;
 }
 
-/** Releases everything any driver still holds. */
+/** Releases everything any driver still holds; throws, naming them, if some release failed or hung. */
 export async function closeAllPartners(): Promise<void> {
-  await Promise.allSettled([...live].map((release) => release()));
+  const results = await Promise.allSettled([...live].map(([release, what]) => withTimeout(release(), RELEASE_TIMEOUT_MS, `releasing ${what}`)));
+  const failures = results.flatMap((r) => (r.status === 'rejected' ? [String((r.reason as Error)?.message ?? r.reason)] : []));
+  if (failures.length > 0) throw new Error(`clean-up failed: ${failures.join('; ')}`);
 }

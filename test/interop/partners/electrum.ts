@@ -89,7 +89,7 @@ class ElectrumProcess {
       this.end(`driver exited (code ${code}, signal ${signal}) without a closed event; stderr: ${this.stderr.trim()}`);
       this.exited.resolve();
     });
-    this.release = track(() => this.shutdown());
+    this.release = track(`${name} driver process`, () => this.shutdown());
   }
 
   private onEvent(e: DriverEvent): void {

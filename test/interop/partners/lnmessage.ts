@@ -80,7 +80,7 @@ export const lnmessagePartner: Partner = {
       queue.end(new PartnerClosedError(NAME, why));
       closed.resolve({ reason: why });
     });
-    const release = track(async () => {
+    const release = track(`${NAME} connection`, async () => {
       reason ??= 'closed by driver';
       ln.disconnect(); // stops reconnects and its ping timers, ends the socket
       tcpSocket.destroy();

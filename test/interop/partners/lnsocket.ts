@@ -61,7 +61,7 @@ export const lnsocketPartner: Partner = {
     let reason: string | undefined;
     let socketError: Error | undefined;
     const failed = deferred<never>();
-    const release = track(async () => {
+    const release = track(`${NAME} connection`, async () => {
       reason ??= 'closed by driver';
       if (ln.ws && !ln.ws.destroyed) {
         ln.disconnect();

@@ -57,7 +57,7 @@ function wrap(socket: NoiseSocket, role: Role, localNodeId: string): {
     ready.reject(error);
     closed.resolve({ reason: why });
   });
-  const release = track(async () => {
+  const release = track(`${NAME} connection`, async () => {
     reason ??= 'closed by driver';
     socket.destroy();
     await closed.promise;
@@ -107,7 +107,7 @@ export const nodeLightning: Partner & Required<Pick<Partner, 'listen'>> = {
       wrapped.ready.then(accepted.resolve, accepted.reject);
       server.close();
     });
-    const release = track(async () => {
+    const release = track(`${NAME} listener`, async () => {
       accepted.reject(new PartnerClosedError(NAME, 'listener closed'));
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await releaseSocket?.();
