@@ -3,7 +3,7 @@
  * messages (enough for two key rotations per direction) and counting them across.
  */
 import assert from 'node:assert/strict';
-import { toHex, type Message, type PartnerConnection, type PartnerListener } from './partner.js';
+import { toHex, withTimeout, type Message, type PartnerConnection, type PartnerListener } from './partner.js';
 
 /**
  * BOLT 8 rotates a direction's key after 1,000 nonces, two per message: after its 500th
@@ -47,7 +47,7 @@ export async function sendMany(from: Endpoint, to: Endpoint, n = ROUNDS): Promis
   let received = 0;
   let error: Error | undefined;
   try {
-    for (; sent < n; sent++) await from.send(numbered(sent));
+    for (; sent < n; sent++) await withTimeout(from.send(numbered(sent)), 5000, `${from.name} sends message ${sent} of the run`);
   } catch (e) {
     error = e as Error;
   }
