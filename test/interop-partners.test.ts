@@ -21,6 +21,7 @@ import {
   withTimeout,
   type PartnerConnection,
 } from './interop/partner.js';
+import { LNSOCKET_INIT, built as lnsocketBuilt } from './interop/partners/lnsocket.js';
 
 afterEach(closeAllPartners);
 
@@ -194,6 +195,32 @@ describe('initiators that run init themselves', () => {
       lnsocket.connect({ nodeId: nodeIdOf(randomKey()), host: '127.0.0.1', port, privateKey: randomKey(), timeoutMs: 500 }),
       /ECONNREFUSED/,
     );
+  });
+
+  test('lnsocket: its own init is a view of freed memory, and every other connection gets allocator pointers in it', async (t) => {
+    const p = await requirePartners(t, 'node-lightning', 'lnsocket');
+    if (!p) return;
+    const [nodeLightning, lnsocket] = p;
+    const from = lnsocketBuilt.length;
+    for (let i = 0; i < 4; i++) {
+      const listener = await nodeLightning.listen({ privateKey: randomKey() });
+      const connecting = lnsocket.connect({ ...target(listener), privateKey: randomKey() });
+      const responder = await listener.accepted;
+      await responder.send(INIT);
+      const initiator = await connecting;
+      assert.equal(toHex(await responder.nextMessage()), LNSOCKET_INIT, 'the driver sends what the C code built');
+      await initiator.close();
+    }
+    const inits = lnsocketBuilt.slice(from).filter((b) => b.expected === LNSOCKET_INIT);
+    assert.equal(inits.length, 4);
+    const corrupted = inits.filter((b) => b.returned !== b.expected);
+    assert.ok(corrupted.length > 0, `lnsocket returned its init intact 4 times out of 4: ${JSON.stringify(inits)}`);
+    for (const { returned, expected } of corrupted) {
+      // make_default_initmsg() frees the buffer before returning a view of it: the allocator
+      // writes its free-list pointers (two little-endian u32) over the first 8 bytes
+      assert.equal(returned.slice(16), expected.slice(16), `only the first 8 bytes differ: ${returned}`);
+      assert.equal(returned.slice(0, 8), returned.slice(8, 16), `two equal pointers: ${returned}`);
+    }
   });
 
   test('electrum-raw responder ↔ lnmessage initiator', async (t) => {

@@ -138,6 +138,19 @@ describe('PeerManager', () => {
     await Promise.all([alice.close(), bob.close()]);
   });
 
+  it('refuses a first message that is not init (lnsocket sometimes sends one: allocator pointers over its init)', async () => {
+    const { pm, port } = await listeningManager();
+    const { peer } = await rawPeer(pm.nodeId, port);
+    const failed = next(pm, 'connection:failed');
+    await peer.send(Uint8Array.from(Buffer.from('401a0200401a02000000000000', 'hex')));
+    const event = await failed;
+    assert.equal(event.error.code, 'PROTOCOL_VIOLATION');
+    assert.match(event.error.message, /the first message from 0[23][0-9a-f]{64} was type 16410 \(unknown\), not init \(BOLT 1\)/);
+    assert.equal(event.direction, 'inbound');
+    await closed(peer);
+    await pm.close();
+  });
+
   it('delivers app-registered even types, and answers unknown even types with a warning and a disconnect', async () => {
     const { pm, port } = await listeningManager({ evenTypes: [0xfffe] });
     const { peer, received, sendInit } = await rawPeer(pm.nodeId, port);

@@ -203,6 +203,12 @@ export function render(versions: Record<PartnerName, string>): string {
     'drops the connection on a `ping` with `num_pong_bytes` ≥ 65532 (`OverflowError`), which',
     '`pm.ping()` refuses to send.',
     '',
+    'Worked around in the lnsocket driver, and pinned in the same file: lnsocket\'s',
+    '`make_default_initmsg()` returns a view of wasm memory it has just freed, so on every other',
+    'connection in one process its `init` starts with two allocator pointers',
+    '(`401a0200401a0200…`, type 16410), which lnpeer refuses as a first message that is not',
+    '`init` (`PROTOCOL_VIOLATION`). The driver sends the bytes lnsocket\'s C code built.',
+    '',
   );
 
   out.push(

@@ -12,7 +12,12 @@
  * - `read()` takes two chunks from its queue, each through a 5-ms `setInterval` even when
  *   one is waiting: about 10 ms a message, 11 s for 1,002. The driver hands over a waiting
  *   chunk at once (same queue, framing and decryption; only the wait goes);
- * - `read()` throws once the socket has closed, even with data still queued.
+ * - `read()` throws once the socket has closed, even with data still queued;
+ * - `make_default_initmsg()` and `make_ping_msg()` return views of wasm memory they have just
+ *   freed, and the allocator's free-list pointers overwrite the first 8 bytes of the message
+ *   on every other connection in one process (`401a0200401a0200…` in place of an `init`,
+ *   which a responder rightly refuses). The driver sends the bytes lnsocket's C code built
+ *   (`LNSOCKET_INIT`, `LNSOCKET_PING`) and records what the JavaScript returned (`built`).
  */
 import net from 'node:net';
 import lnsocket, { type LNSocket } from 'lnsocket';
@@ -21,8 +26,10 @@ import {
   MessageQueue,
   PartnerClosedError,
   deferred,
+  fromHex,
   keyBytes,
   nodeIdOf,
+  toHex,
   track,
   withTimeout,
   type ConnectOptions,
@@ -31,6 +38,20 @@ import {
 } from '../partner.js';
 
 const NAME = 'lnsocket';
+
+/** What lnsocket's C code builds for `init`: no global features, five zero feature bytes, no TLVs. */
+export const LNSOCKET_INIT = '00100002000000050000000000';
+/** What it builds for `ping`: num_pong_bytes 1, one ignored byte. */
+export const LNSOCKET_PING = '00120001000100';
+
+/** Every `init` and `ping` lnsocket's JavaScript returned in this process, against what its C code built. */
+export const built: { expected: string; returned: string }[] = [];
+
+/** `expected`, after recording what lnsocket returned for it (see the quirks above). */
+function intact(returned: Uint8Array, expected: string): Uint8Array {
+  built.push({ expected, returned: toHex(returned) });
+  return fromHex(expected);
+}
 
 /** `ln.connect`, plus the `error` listener that lnsocket's own socket lacks. */
 function connectCatchingErrors(ln: LNSocket, nodeId: string, host: string, onError: (e: Error) => void): Promise<void> {
@@ -98,7 +119,7 @@ export const lnsocketPartner: Partner = {
     let init: { sent: Uint8Array; received: Uint8Array };
     try {
       const received = (await withTimeout(ln.read(), timeoutMs, `${NAME} remote init`)).slice();
-      const sent = ln.make_default_initmsg().slice();
+      const sent = intact(ln.make_default_initmsg(), LNSOCKET_INIT);
       await write(ln, sent);
       init = { sent, received };
     } catch (e) {
@@ -132,7 +153,7 @@ export const lnsocketPartner: Partner = {
       nextMessage: (ms) => queue.next(ms),
       ping: async () => {
         // its own ping (what its ping_pong() sends), without ping_pong's read: the pump reads
-        const ping = ln.make_ping_msg().slice();
+        const ping = intact(ln.make_ping_msg(), LNSOCKET_PING);
         await connection.send(ping);
         return ping;
       },
