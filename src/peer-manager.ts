@@ -294,8 +294,8 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
   }
 
   /**
-   * Tracks a handshake and starts the session in the `ready` listener itself: the remote's
-   * `init` may arrive in the same chunk as the last act and is emitted right after `ready`.
+   * Tracks a handshake and starts the session in the `ready` listener itself, so that the
+   * session listens before the first messages (the remote's `init`) are emitted.
    */
   private afterHandshake(peer: Peer, direction: 'inbound' | 'outbound', address: { host: string; port: number }): Promise<ActiveSession> {
     this.handshakes.add(peer);

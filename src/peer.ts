@@ -47,7 +47,7 @@ export type PeerEvents = {
   /**
    * A whole decrypted message: 2-byte type followed by the payload. A message emitted while
    * nobody listens is not kept: listen before the handshake completes, or at the latest
-   * right after `ready()` resolves (messages that came with the last act wait for that).
+   * right after `ready()` resolves (the first messages wait one turn of the event loop).
    */
   message: (message: Uint8Array) => void;
   /** The stream's write buffer emptied after `bufferedAmount` had grown (Node stream `drain`). */

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { fromHex } from '../src/bytes.js';
 import { LnPeerError, type LnPeerErrorCode } from '../src/errors.js';
 import { PeerManager } from '../src/peer-manager.js';
 import { Peer } from '../src/peer.js';
@@ -142,7 +143,7 @@ describe('PeerManager', () => {
     const { pm, port } = await listeningManager();
     const { peer } = await rawPeer(pm.nodeId, port);
     const failed = next(pm, 'connection:failed');
-    await peer.send(Uint8Array.from(Buffer.from('401a0200401a02000000000000', 'hex')));
+    await peer.send(fromHex('401a0200401a02000000000000', 'message'));
     const event = await failed;
     assert.equal(event.error.code, 'PROTOCOL_VIOLATION');
     assert.match(event.error.message, /the first message from 0[23][0-9a-f]{64} was type 16410 \(unknown\), not init \(BOLT 1\)/);
