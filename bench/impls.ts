@@ -14,7 +14,7 @@ import net from 'node:net';
 import { PeerManager } from '../src/peer-manager.js';
 import { Peer } from '../src/peer.js';
 import { keyPair } from '../src/noise/index.js';
-import { getPublicKey } from '../src/crypto.js';
+import { getPublicKey } from '../src/crypto/index.js';
 import { toHex } from '../src/bytes.js';
 import { encodeInit } from '../src/wire/messages.js';
 import { DEFAULT_FEATURES, encodeFeatures } from '../src/wire/features.js';
@@ -195,7 +195,7 @@ export const lnpeerPeer: Impl = {
     const localKey = keyPair(privateKey);
     return {
       async connect(target, onMessage) {
-        const peer = await Peer.connect({ ...target, remoteNodeId: target.nodeId, localKey });
+        const peer = await Peer.connect({ ...target, peerId: target.nodeId, localKey });
         const link = peerLink(peer);
         const init = peerInit(peer, link, onMessage);
         await peer.send(INIT_MESSAGE);

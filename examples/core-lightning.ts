@@ -37,8 +37,8 @@ const reply = new Promise<string>((resolve, reject) => {
   setTimeout(() => reject(new Error('no custom message came back within 10 s: is the echo plugin running?')), 10_000).unref();
 });
 const node = await pm.connect(target);
-console.log(`connected to ${node.nodeId}, its features: ${node.features.join(', ')}`);
-await pm.sendCustomMsg(node.nodeId, message);
+console.log(`connected to ${node.peerId}, its features: ${node.features.join(', ')}`);
+await pm.sendCustomMsg(node.peerId, message);
 console.log(`sent ${message}`);
 try {
   console.log(`received ${await reply}`);

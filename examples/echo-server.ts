@@ -10,7 +10,7 @@ pm.on('custommsg', ({ peerId, type, payload }) => {
   message.set(payload, 2);
   pm.sendCustomMsg(peerId, message).catch((err) => console.error(`echo to ${peerId} failed: ${err.message}`));
 });
-pm.on('peer:connect', (peer) => console.log(`connected: ${peer.nodeId}`));
+pm.on('peer:connect', (peer) => console.log(`connected: ${peer.peerId}`));
 
 const { host, port } = await pm.listen({ port: Number(process.argv[2] ?? 0), host: '127.0.0.1' });
 console.log(`echo server at ${pm.nodeId}@${host}:${port}`);

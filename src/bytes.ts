@@ -1,15 +1,32 @@
 /** Byte helpers shared by every layer: hex in and out, with errors that say what was wrong. */
 import { LnPeerError, type LnPeerErrorCode } from './errors.js';
 
+const HEX_DIGITS = '0123456789abcdef';
+/** The two lowercase hex digits of every byte value. */
+const BYTE_TO_HEX: readonly string[] = Array.from({ length: 256 }, (_, b) => HEX_DIGITS[b >> 4] + HEX_DIGITS[b & 15]);
+const textDecoder = new TextDecoder();
+
 /**
  * Lowercase hex of `bytes`, as one flat string: node ids are kept per peer and used as map
  * keys, and a string built by concatenation is a rope of many pieces (about 1 KB per id).
  */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+  const codes = new Uint8Array(bytes.length * 2);
+  for (let i = 0; i < bytes.length; i++) {
+    const pair = BYTE_TO_HEX[bytes[i]];
+    codes[2 * i] = pair.charCodeAt(0);
+    codes[2 * i + 1] = pair.charCodeAt(1);
+  }
+  // Decoding the ASCII codes builds one flat string.
+  return textDecoder.decode(codes);
 }
 
-const HEX = /^[0-9a-fA-F]*$/;
+/** The value of each ASCII hex digit, -1 for every other character code below 128. */
+const HEX_VALUE = new Int8Array(128).fill(-1);
+for (let d = 0; d < 16; d++) {
+  HEX_VALUE[HEX_DIGITS.charCodeAt(d)] = d;
+  HEX_VALUE[HEX_DIGITS.toUpperCase().charCodeAt(d)] = d;
+}
 
 /**
  * Parses a hex string (no `0x` prefix, even length) into bytes. `what` names the value in
@@ -19,14 +36,20 @@ export function fromHex(hex: string, what: string, code: LnPeerErrorCode = 'INVA
   if (hex.length % 2 !== 0) {
     throw new LnPeerError(code, `${what} has odd length ${hex.length}: hex needs two characters per byte`, { value: hex });
   }
-  if (!HEX.test(hex)) {
-    const bad = hex.search(/[^0-9a-fA-F]/);
-    throw new LnPeerError(code, `${what} has a non-hex character ${JSON.stringify(hex[bad])} at position ${bad}: only 0-9, a-f and A-F are allowed`, { value: hex });
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) {
+    const high = HEX_VALUE[hex.charCodeAt(2 * i)] ?? -1;
+    const low = HEX_VALUE[hex.charCodeAt(2 * i + 1)] ?? -1;
+    if (high < 0 || low < 0) {
+      const bad = high < 0 ? 2 * i : 2 * i + 1;
+      throw new LnPeerError(code, `${what} has a non-hex character ${JSON.stringify(hex[bad])} at position ${bad}: only 0-9, a-f and A-F are allowed`, { value: hex });
+    }
+    out[i] = (high << 4) | low;
   }
-  return Buffer.from(hex, 'hex');
+  return out;
 }
 
-/** Accepts bytes (a `Uint8Array`, Node `Buffer` included) or a hex string, and returns bytes. */
+/** Accepts bytes (a `Uint8Array`; a Node `Buffer` is one) or a hex string, and returns bytes. */
 export function bytesOrHex(value: Uint8Array | string, what: string, code: LnPeerErrorCode = 'INVALID_HEX'): Uint8Array {
   if (typeof value === 'string') return fromHex(value, what, code);
   if (value instanceof Uint8Array) return value;

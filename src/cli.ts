@@ -120,7 +120,7 @@ function managerOptions(values: Values): PeerManagerOptions {
 /** Prints every custom message and peer event of `pm` as JSON lines. */
 function report(pm: PeerManager): void {
   pm.on('custommsg', ({ peerId, type, payload }) => print('custommsg', { peerId, type, payload: toHex(payload) }));
-  pm.on('peer:connect', ({ nodeId, direction, address, features }) => print('peer:connect', { peerId: nodeId, direction, address, features }));
+  pm.on('peer:connect', ({ peerId, direction, address, features }) => print('peer:connect', { peerId, direction, address, features }));
   pm.on('peer:disconnect', ({ peerId, reason, local }) => print('peer:disconnect', { peerId, reason, local }));
   pm.on('peer:warning', ({ peerId, message }) => print('peer:warning', { peerId, message }));
   pm.on('peer:error', ({ peerId, message }) => print('peer:error', { peerId, message }));
@@ -155,8 +155,8 @@ async function session(target: string | undefined, values: Values, body: (send: 
     await pm.connect(target);
     const send = async (hex: string): Promise<boolean> => {
       try {
-        await pm.sendCustomMsg(address.nodeId, hex);
-        print('sent', { peerId: address.nodeId, type: parseInt(hex.slice(0, 4), 16) });
+        await pm.sendCustomMsg(address.peerId, hex);
+        print('sent', { peerId: address.peerId, type: parseInt(hex.slice(0, 4), 16) });
         return true;
       } catch (err) {
         printError(err);

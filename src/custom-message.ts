@@ -5,8 +5,7 @@
  */
 import { bytesOrHex, describe, readU16, toHex, writeU16 } from './bytes.js';
 import { LnPeerError } from './errors.js';
-import { MAX_MESSAGE_LENGTH } from './noise/transport.js';
-import { isBoltMessageType, messageTypeName } from './wire/message-types.js';
+import { MAX_MESSAGE_LENGTH, isBoltMessageType, messageTypeName } from './wire/message-types.js';
 
 /** BOLT 1: "Custom 32768-65535: experimental and application types"; bLIP-0002 reserves 0-32767 for BOLTs. */
 export const CUSTOM_TYPE_RANGE_START = 32768;

@@ -6,7 +6,7 @@
 
 /** Stable error codes. New codes may be added; existing ones never change meaning. */
 export type LnPeerErrorCode =
-  // Arguments and outgoing custom messages (DESIGN "Validation of an outgoing custom message").
+  // Arguments and outgoing custom messages (docs/custom-messages.md "What the validator refuses").
   | 'INVALID_ARGUMENT'
   | 'INVALID_NODE_ID'
   | 'INVALID_ADDRESS'
@@ -38,10 +38,16 @@ export type LnPeerErrorCode =
   | 'CONNECTION_FAILED'
   | 'CONNECTION_CLOSED'
   | 'TIMEOUT'
+  | 'ABORTED'
   | 'QUEUE_FULL'
   | 'TOO_MANY_PEERS'
+  | 'RATE_LIMITED'
   | 'PROTOCOL_VIOLATION'
-  | 'MANAGER_CLOSED';
+  | 'MANAGER_CLOSED'
+  // The platform has no such transport (TCP in a browser, WebSocket without `ws` on Node 20).
+  | 'UNSUPPORTED'
+  // A defect in lnpeer itself, reported instead of crashing; only the connection concerned is closed.
+  | 'INTERNAL_ERROR';
 
 /** Why a BOLT 8 handshake failed, in `LnPeerError.details.reason` when `code` is `HANDSHAKE_FAILED`. */
 export type HandshakeFailure = 'BAD_VERSION' | 'BAD_PUBKEY' | 'BAD_CIPHERTEXT' | 'BAD_TAG' | 'SHORT_READ' | 'TIMEOUT';

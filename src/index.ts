@@ -5,20 +5,35 @@
  * @packageDocumentation
  */
 export { PeerManager } from './peer-manager.js';
-export type { CustomMessageEvent, DisconnectEvent, ConnectionFailedEvent, NoticeEvent, PeerManagerEvents } from './peer-manager.js';
+export type {
+  ConnectOptions,
+  ConnectionFailedEvent,
+  CustomMessageEvent,
+  DisconnectEvent,
+  ListenOptions,
+  NoticeEvent,
+  PeerManagerEvents,
+  PingOptions,
+} from './peer-manager.js';
 export type { PeerManagerOptions } from './options.js';
 export type { PeerInfo, RemoteErrorInfo } from './session.js';
-export { Peer, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './peer.js';
+export { Peer, ACT_TIMEOUT_MS, CLOSE_GRACE_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, MESSAGES_PER_TURN } from './peer.js';
 export type { PeerEvents, PeerOptions, InitiatorOptions, PeerCloseInfo } from './peer.js';
+export { asConnection, isConnection } from './connection.js';
+export type { Connection, ConnectionHandler, Transport } from './connection.js';
+export type { DuplexLike } from './transports/stream.js';
+export { memoryPair } from './transports/memory.js';
 export { CustomMessage, CUSTOM_TYPE_RANGE_START, MAX_PAYLOAD_LENGTH } from './custom-message.js';
 export type { ValidateOptions } from './custom-message.js';
 export { LnPeerError, isLnPeerError } from './errors.js';
 export type { LnPeerErrorCode, HandshakeFailure } from './errors.js';
-export { parseNodeId, parsePeerAddress, DEFAULT_PORT } from './node-id.js';
-export type { PeerAddress } from './node-id.js';
+export { parseNodeId } from './node-id.js';
+export { parsePeerAddress, DEFAULT_PORT } from './addresses.js';
+export type { Direction, NetAddress, PeerAddress } from './addresses.js';
+export type { WaitOptions } from './wait.js';
 export { keyPair } from './noise/index.js';
 export type { KeyPair } from './noise/index.js';
-export type { Aead, Curve } from './crypto.js';
+export type { Aead, Curve } from './crypto/index.js';
 /** BOLT 8, sans I/O: the handshake, cipher states and the message encryptor/decryptor, for custom transports and tests. */
 export * as noise from './noise/index.js';
 /** BOLT 1 codecs, pure: BigSize, TLV, feature bits, `init`/`error`/`warning`/`ping`/`pong`, the message type registry. */

@@ -1,6 +1,6 @@
-/** Node ids (BOLT 8 static keys) and `nodeid@host:port` addresses, as people type them. */
-import { bytesOrHex, describe, toHex } from './bytes.js';
-import { isValidPublicKey } from './crypto.js';
+/** Node ids (BOLT 8 static keys), as people type them. */
+import { bytesOrHex, toHex } from './bytes.js';
+import { isValidPublicKey } from './crypto/index.js';
 import { LnPeerError } from './errors.js';
 
 /**
@@ -31,45 +31,4 @@ export function parseNodeId(nodeId: Uint8Array | string): Uint8Array {
 /** Normalises a node id to 66 lowercase hex characters. */
 export function nodeIdHex(nodeId: Uint8Array | string): string {
   return toHex(parseNodeId(nodeId));
-}
-
-/** A parsed `nodeid@host:port`. */
-export interface PeerAddress {
-  nodeId: string;
-  host: string;
-  port: number;
-}
-
-/** The default Lightning port (BOLT 1: mainnet 9735). */
-export const DEFAULT_PORT = 9735;
-
-/**
- * Parses `nodeid@host:port` (IPv6 hosts in brackets: `nodeid@[::1]:9735`; the port defaults
- * to 9735). Throws `INVALID_NODE_ID` or `INVALID_ADDRESS`.
- *
- * @example
- * ```ts
- * const { nodeId, host, port } = parsePeerAddress(`${id}@127.0.0.1:9735`);
- * ```
- */
-export function parsePeerAddress(address: string): PeerAddress {
-  if (typeof address !== 'string') {
-    throw new LnPeerError('INVALID_ADDRESS', `address must be a string "nodeid@host:port", got ${describe(address)}`);
-  }
-  const at = address.indexOf('@');
-  if (at < 0) {
-    throw new LnPeerError('INVALID_ADDRESS', `address ${JSON.stringify(address)} has no "@": expected "nodeid@host:port"`, { address });
-  }
-  const nodeId = nodeIdHex(address.slice(0, at));
-  const hostPort = address.slice(at + 1);
-  const match = /^(?:\[([^\]]+)\]|([^:[\]]+))(?::(\d{1,5}))?$/.exec(hostPort);
-  const port = match?.[3] === undefined ? DEFAULT_PORT : Number(match[3]);
-  if (!match || port < 1 || port > 65535) {
-    throw new LnPeerError(
-      'INVALID_ADDRESS',
-      `address ${JSON.stringify(address)}: "${hostPort}" is not "host:port" (a host name, an IPv4 address or a bracketed IPv6 address, and a port from 1 to 65535)`,
-      { address },
-    );
-  }
-  return { nodeId, host: match[1] ?? match[2], port };
 }

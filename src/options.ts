@@ -3,12 +3,30 @@
  * that a bad value fails early with a message that says what is allowed.
  */
 import { bytesOrHex, describe } from './bytes.js';
-import { isValidPrivateKey, randomPrivateKey } from './crypto.js';
+import { isValidPrivateKey, randomPrivateKey } from './crypto/index.js';
 import { LnPeerError } from './errors.js';
 import { keyPair, type KeyPair } from './noise/index.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './peer.js';
+import { checkDuration } from './wait.js';
 import { DEFAULT_FEATURES, encodeFeatures } from './wire/features.js';
 import { parseNetwork, type NetworkName } from './wire/networks.js';
+
+/** Default of `connectTimeoutMs`: the transport connection (TCP, WebSocket). */
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Default of `initTimeoutMs`: BOLT 1 sets none; Core Lightning waits 60 s, LND 15 s for the handshake and init. */
+export const DEFAULT_INIT_TIMEOUT_MS = 15_000;
+/** Default of `pingIntervalMs`: LND pings an idle peer every 60 s. */
+export const DEFAULT_PING_INTERVAL_MS = 60_000;
+/** Default of `pongTimeoutMs`: LND allows 30 s for the pong. */
+export const DEFAULT_PONG_TIMEOUT_MS = 30_000;
+/** Default of `maxConcurrentHandshakes`: 512 connections in their handshake hold about 1 MiB here. */
+export const DEFAULT_MAX_CONCURRENT_HANDSHAKES = 512;
+/** Default of `handshakesPerSecondPerHost`: 50 pure-JavaScript handshakes take at most 40% of a core. */
+export const DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST = 50;
+/** Default of `maxPeers`. */
+export const DEFAULT_MAX_PEERS = 10_000;
+/** Default of `maxQueuedBytes`: 16 MiB, 256 of the largest messages. */
+export const DEFAULT_MAX_QUEUED_BYTES = 16 << 20;
 
 /** Options of a {@link PeerManager}. Every one is optional. */
 export interface PeerManagerOptions {
@@ -32,9 +50,9 @@ export interface PeerManagerOptions {
    * lnpeer warn the remote and disconnect (BOLT 1).
    */
   evenTypes?: readonly number[];
-  /** Time for the TCP connection of `connect()`, in ms. Default 10,000. */
+  /** Time for the transport connection of `connect()` (TCP, WebSocket), in ms. Default 10,000. */
   connectTimeoutMs?: number;
-  /** Time for the BOLT 8 handshake, in ms. Default 15,000. */
+  /** Time for the BOLT 8 handshake, in ms (each act also has at most 5 s). Default 15,000. */
   handshakeTimeoutMs?: number;
   /** Time to wait for the remote's `init` after the handshake, in ms. Default 15,000. */
   initTimeoutMs?: number;
@@ -42,18 +60,25 @@ export interface PeerManagerOptions {
   pingIntervalMs?: number;
   /** Disconnect when the `pong` to our `ping` takes longer than this, in ms. Default 30,000. */
   pongTimeoutMs?: number;
-  /** Handshakes in progress at once; further inbound connections wait their turn. Default 128. */
+  /**
+   * Inbound handshakes in progress at once. A connection past this takes the place of the
+   * oldest one that has sent nothing yet (idle sockets cannot lock legitimate peers out), or
+   * is refused when every one is busy. Default 512.
+   */
   maxConcurrentHandshakes?: number;
-  /** Connections (connected or connecting) at once; more are refused. Default 10,000. */
+  /**
+   * New inbound connections accepted per second from one IP address (a token bucket holding
+   * one second's worth): a handshake costs the responder up to 8 ms of CPU with the default
+   * pure-JavaScript curve, and one source must not take a core. Past it, connections from
+   * that address are closed at once. Behind a reverse proxy every client has the proxy's
+   * address: raise it, or set 0 to turn the limit off. Default 50.
+   */
+  handshakesPerSecondPerHost?: number;
+  /** Connected peers (plus outbound connections in progress) at once; more are refused with `TOO_MANY_PEERS`. Default 10,000. */
   maxPeers?: number;
   /**
-   * Bytes buffered on one connection above which `sendCustomMsg` waits for the socket to
-   * drain before writing. Default 1 MiB.
-   */
-  sendHighWaterMark?: number;
-  /**
-   * Hard cap on the bytes buffered plus waiting per connection: a send past it fails with
-   * `QUEUE_FULL`. Default 16 MiB.
+   * Bytes waiting to be sent to one peer above which `sendCustomMsg` fails with `QUEUE_FULL`
+   * (await earlier sends first). Default 16 MiB.
    */
   maxQueuedBytes?: number;
 }
@@ -73,8 +98,8 @@ export interface ResolvedOptions {
   readonly pingIntervalMs: number;
   readonly pongTimeoutMs: number;
   readonly maxConcurrentHandshakes: number;
+  readonly handshakesPerSecondPerHost: number;
   readonly maxPeers: number;
-  readonly sendHighWaterMark: number;
   readonly maxQueuedBytes: number;
 }
 
@@ -101,15 +126,15 @@ export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOption
     knownBits: new Set([...bits].flatMap((bit) => [bit - (bit % 2), bit - (bit % 2) + 1])),
     networks: options.networks?.map((n) => parseNetwork(n)),
     evenTypes: new Set(evenTypes),
-    connectTimeoutMs: duration(options.connectTimeoutMs, 'connectTimeoutMs', 10_000),
+    connectTimeoutMs: duration(options.connectTimeoutMs, 'connectTimeoutMs', DEFAULT_CONNECT_TIMEOUT_MS),
     handshakeTimeoutMs: duration(options.handshakeTimeoutMs, 'handshakeTimeoutMs', DEFAULT_HANDSHAKE_TIMEOUT_MS),
-    initTimeoutMs: duration(options.initTimeoutMs, 'initTimeoutMs', 15_000),
-    pingIntervalMs: duration(options.pingIntervalMs, 'pingIntervalMs', 60_000, true),
-    pongTimeoutMs: duration(options.pongTimeoutMs, 'pongTimeoutMs', 30_000),
-    maxConcurrentHandshakes: count(options.maxConcurrentHandshakes, 'maxConcurrentHandshakes', 128),
-    maxPeers: count(options.maxPeers, 'maxPeers', 10_000),
-    sendHighWaterMark: count(options.sendHighWaterMark, 'sendHighWaterMark', 1 << 20),
-    maxQueuedBytes: count(options.maxQueuedBytes, 'maxQueuedBytes', 16 << 20),
+    initTimeoutMs: duration(options.initTimeoutMs, 'initTimeoutMs', DEFAULT_INIT_TIMEOUT_MS),
+    pingIntervalMs: duration(options.pingIntervalMs, 'pingIntervalMs', DEFAULT_PING_INTERVAL_MS, true),
+    pongTimeoutMs: duration(options.pongTimeoutMs, 'pongTimeoutMs', DEFAULT_PONG_TIMEOUT_MS),
+    maxConcurrentHandshakes: count(options.maxConcurrentHandshakes, 'maxConcurrentHandshakes', DEFAULT_MAX_CONCURRENT_HANDSHAKES),
+    handshakesPerSecondPerHost: count(options.handshakesPerSecondPerHost, 'handshakesPerSecondPerHost', DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST, true),
+    maxPeers: count(options.maxPeers, 'maxPeers', DEFAULT_MAX_PEERS),
+    maxQueuedBytes: count(options.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_MAX_QUEUED_BYTES),
   };
 }
 
@@ -140,18 +165,13 @@ function checkIntegers(values: readonly number[], name: string, min: number, max
 }
 
 function duration(value: number | undefined, name: string, fallback: number, zeroAllowed = false): number {
-  if (value === undefined) return fallback;
-  // setTimeout's limit: larger values fire at once.
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < (zeroAllowed ? 0 : 1) || value > 2 ** 31 - 1) {
-    throw new LnPeerError('INVALID_ARGUMENT', `${name} must be a whole number of milliseconds from ${zeroAllowed ? 0 : 1} to ${2 ** 31 - 1}, got ${describe(value)}`, { value });
-  }
-  return value;
+  return value === undefined ? fallback : checkDuration(value, name, zeroAllowed ? 0 : 1);
 }
 
-function count(value: number | undefined, name: string, fallback: number): number {
+function count(value: number | undefined, name: string, fallback: number, zeroAllowed = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new LnPeerError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${describe(value)}`, { value });
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (zeroAllowed ? 0 : 1)) {
+    throw new LnPeerError('INVALID_ARGUMENT', `${name} must be ${zeroAllowed ? 'a whole number from 0' : 'a positive integer'}, got ${describe(value)}`, { value });
   }
   return value;
 }

@@ -1,18 +1,25 @@
 /**
  * Many peers under one node identity: listen and connect, one connection per node id,
- * `sendCustomMsg` and the `custommsg` event, with the limits of DESIGN "Limits".
+ * `sendCustomMsg` and the `custommsg` event, with the limits of docs/architecture.md
+ * "Limits".
  */
-import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { toHex } from './bytes.js';
+import { dialTcp, EventEmitter, listenTcp } from '#platform';
+import { parseHostPort, parsePeerAddress, type Direction, type NetAddress, type PeerAddress } from './addresses.js';
+import { describe, toHex } from './bytes.js';
+import { asConnection, type Connection, type Transport } from './connection.js';
 import { CustomMessage } from './custom-message.js';
 import { LnPeerError } from './errors.js';
-import { TypedEventEmitter, type TypedEmitter } from './events.js';
-import { nodeIdHex, parsePeerAddress } from './node-id.js';
+import { reportListenerError } from './listener-errors.js';
+import { nodeIdHex } from './node-id.js';
 import { resolveOptions, type PeerManagerOptions, type ResolvedOptions } from './options.js';
 import { Peer, type PeerCloseInfo } from './peer.js';
+import { HostRateLimiter } from './rate-limit.js';
 import { Session, type PeerInfo, type RemoteErrorInfo, type SessionHooks } from './session.js';
+import type { TcpListener } from './platform/types.js';
+import type { TypedEmitter } from './typed-emitter.js';
+import { abortError, checkWaitOptions, deadline, untilAborted, type WaitOptions } from './wait.js';
 import { MAX_PONG_BYTES } from './wire/messages.js';
+import { chainLabel } from './wire/networks.js';
 
 /** An incoming custom message. */
 export interface CustomMessageEvent {
@@ -27,7 +34,7 @@ export interface CustomMessageEvent {
 /** Why a connected peer went away. */
 export interface DisconnectEvent {
   peerId: string;
-  direction: 'inbound' | 'outbound';
+  direction: Direction;
   /** A sentence a person can read. */
   reason: string;
   /** The error that ended the connection, if any (absent for a clean close by either side). */
@@ -38,8 +45,8 @@ export interface DisconnectEvent {
 
 /** A connection that ended before it became a peer (handshake or `init` failed). */
 export interface ConnectionFailedEvent {
-  direction: 'inbound' | 'outbound';
-  address: { host: string; port: number };
+  direction: Direction;
+  address: NetAddress;
   /** Known when the handshake got that far. */
   peerId?: string;
   error: LnPeerError;
@@ -68,9 +75,39 @@ export type PeerManagerEvents = {
   'connection:failed': (event: ConnectionFailedEvent) => void;
   /** A non-fatal observation about an outgoing message; emitted once per type. */
   notice: (notice: NoticeEvent) => void;
-  /** A listening socket failed. Emitted only when someone listens. */
+  /**
+   * A listening socket failed after it was bound (for example `EMFILE` on accept). As with any
+   * Node emitter, an `error` nobody listens for is thrown: listen for it when you `listen()`.
+   */
   error: (error: LnPeerError) => void;
 };
+
+/** Options of `connect()`. */
+export type ConnectOptions = WaitOptions;
+
+/** Options of `ping()`. */
+export interface PingOptions extends WaitOptions {
+  /** How many bytes the `pong` must carry, 0 to 65531. Default 4. */
+  pongBytes?: number;
+}
+
+/** Options of `listen()`. */
+export interface ListenOptions {
+  /** Port to listen on; 0 picks a free one. Default 9735. */
+  port?: number;
+  /** Address to listen on. Default `127.0.0.1` (`0.0.0.0` for every IPv4 interface). */
+  host?: string;
+  /** Aborting it stops listening. */
+  signal?: AbortSignal;
+}
+
+/** What `connect()` attempts are shared by: one per node id (DESIGN: concurrent callers share one attempt). */
+interface Attempt {
+  promise: Promise<PeerInfo>;
+  controller: AbortController;
+  /** Callers still waiting; the attempt is aborted when the last one gives up. */
+  waiting: number;
+}
 
 /**
  * A Lightning node identity with its peers.
@@ -84,212 +121,329 @@ export type PeerManagerEvents = {
  * await pm.close();
  * ```
  */
-export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<PeerManagerEvents>) {
+export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerManagerEvents>) {
   /** This node's id: the compressed public key, 66 hex characters. */
   readonly nodeId: string;
-  private readonly options: ResolvedOptions;
-  private readonly sessions = new Map<string, Session>();
-  private readonly handshakes = new Set<Peer>();
-  private readonly waitingInbound = new Map<Duplex, WaitingConnection>();
-  private readonly servers = new Set<Server>();
-  private readonly noticedTypes = new Set<number>();
+  readonly #options: ResolvedOptions;
+  readonly #sessions = new Map<string, ActiveSession>();
+  /** Inbound handshakes in progress, oldest first. */
+  readonly #inbound = new Set<Peer>();
+  /** Outbound connections before their session: dialing or in the handshake. */
+  readonly #outbound = new Set<AbortController>();
+  readonly #attempts = new Map<string, Attempt>();
+  readonly #listeners = new Set<TcpListener>();
+  readonly #noticedTypes = new Set<number>();
+  readonly #rateLimiter: HostRateLimiter;
   /** How each session that has not finished `init` settles its `active` promise. */
-  private readonly activations = new Map<Session, { activate: (info: PeerInfo) => void; fail: (error: LnPeerError) => void }>();
+  readonly #activations = new Map<Session, { activate: (info: PeerInfo) => void; fail: (error: LnPeerError) => void }>();
+  /** Sessions that replaced an earlier connection from the same node (for the hang-up hint). */
+  readonly #replacing = new WeakSet<Session>();
+  /** Aborted by `close()`: every dial and handshake in progress listens to it. */
+  readonly #closing = new AbortController();
+  #closed: Promise<void> | undefined;
   /** One hooks object for every session (closures per session would cost memory per idle peer). */
-  private readonly hooks: SessionHooks = {
+  readonly #hooks: SessionHooks = {
     onActive: (s) => {
-      this.activations.get(s)?.activate(s.peerInfo!);
-      this.activations.delete(s);
-      this.emit('peer:connect', s.peerInfo!);
+      this.#activations.get(s)?.activate(s.peerInfo!);
+      this.#activations.delete(s);
+      this.#emit('peer:connect', s.peerInfo!);
     },
-    onCustomMessage: (s, type, payload) => this.emit('custommsg', { peerId: s.nodeId, type, payload }),
-    onRemoteError: (_s, kind, info) => this.emit(kind === 'error' ? 'peer:error' : 'peer:warning', info),
+    onCustomMessage: (s, type, payload) => this.#emit('custommsg', { peerId: s.peerId, type, payload }),
+    onRemoteError: (_s, kind, info) => this.#emit(kind === 'error' ? 'peer:error' : 'peer:warning', info),
     onClose: (s, info) => {
-      const activation = this.activations.get(s);
-      this.activations.delete(s);
-      this.onSessionClose(s, info, activation?.fail);
+      const activation = this.#activations.get(s);
+      this.#activations.delete(s);
+      this.#onSessionClose(s, info, activation?.fail);
     },
   };
-  private closing = false;
 
   /** Throws `INVALID_ARGUMENT` or `INVALID_PRIVATE_KEY` when an option is not valid. */
   constructor(options: PeerManagerOptions = {}) {
     super();
-    this.options = resolveOptions(options);
-    this.nodeId = toHex(this.options.localKey.publicKey);
+    this.#options = resolveOptions(options);
+    this.nodeId = toHex(this.#options.localKey.publicKey);
+    this.#rateLimiter = new HostRateLimiter(this.#options.handshakesPerSecondPerHost);
   }
 
   /**
-   * Accepts incoming connections on `host:port` (defaults 127.0.0.1 and 9735; port 0 picks a
-   * free one). Resolves with the address actually bound.
+   * Accepts incoming TCP connections on `host:port` (defaults 127.0.0.1 and 9735; port 0
+   * picks a free one). Resolves with the address actually bound. A failure of the listening
+   * socket afterwards is emitted as `error`.
    */
-  async listen(options: { port?: number; host?: string } = {}): Promise<{ host: string; port: number }> {
-    this.assertOpen();
-    const { port = 9735, host = '127.0.0.1' } = options;
-    const server = createServer((socket) => this.accept(socket, { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 }));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (err) => reject(new LnPeerError('CONNECTION_FAILED', `cannot listen on ${host}:${port}: ${err.message}`, { host, port }, { cause: err })));
-      server.listen(port, host, () => resolve());
-    });
-    server.on('error', (err) => {
-      if (this.listenerCount('error') > 0) this.emit('error', new LnPeerError('CONNECTION_FAILED', `listener on ${host}:${port} failed: ${err.message}`, {}, { cause: err }));
-    });
-    this.servers.add(server);
-    const bound = server.address() as { address: string; port: number };
-    return { host: bound.address, port: bound.port };
+  async listen(options: ListenOptions = {}): Promise<NetAddress> {
+    this.#assertOpen();
+    const { port = 9735, host = '127.0.0.1', signal } = checkWaitOptions(options, 'listen()');
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new LnPeerError('INVALID_ARGUMENT', `listen() port must be an integer from 0 to 65535, got ${describe(port)}`, { port });
+    }
+    if (typeof host !== 'string' || host === '') throw new LnPeerError('INVALID_ARGUMENT', `listen() host must be a host name or an IP address, got ${describe(host)}`);
+    if (signal?.aborted) throw abortError(signal, 'listen()');
+    const listener = await listenTcp({ host, port }, (connection, remote) => this.#accept(connection, remote), (error) => this.emit('error', error));
+    this.#listeners.add(listener);
+    const stop = () => {
+      this.#listeners.delete(listener);
+      void listener.close();
+    };
+    if (this.#closing.signal.aborted || signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
+    return listener.address;
   }
 
   /**
    * Connects to a node and resolves once `init` was exchanged both ways, with the peer's
-   * description. `target` is `nodeid@host:port`, or a node id with `{ host, port }`.
-   * Resolves at once when that node is already connected. Rejects with `CONNECTION_FAILED`,
-   * `TIMEOUT`, `HANDSHAKE_FAILED`, `CONNECTION_CLOSED` (the remote hung up during `init`),
-   * or the `init` check that failed (`UNKNOWN_EVEN_FEATURE`, `NO_COMMON_NETWORK`, …).
+   * description: `connect('peerid@host:port')`, `connect('peerid@ws://host:port/path')`, or
+   * `connect(peerId, { host, port })`. Resolves at once when that node is connected already;
+   * concurrent calls for one node share one attempt. Rejects with `CONNECTION_FAILED`,
+   * `TIMEOUT` (`details.stage`: `connect`, `handshake` or `init`), `ABORTED`,
+   * `HANDSHAKE_FAILED`, `CONNECTION_CLOSED` (the remote hung up during `init`: the message
+   * names the likely causes), or the `init` check that failed (`UNKNOWN_EVEN_FEATURE`,
+   * `NO_COMMON_NETWORK`, …).
    */
-  async connect(target: string | Uint8Array, address?: { host: string; port: number }): Promise<PeerInfo> {
-    this.assertOpen();
-    const { nodeId, host, port } = address
-      ? { nodeId: nodeIdHex(target), host: address.host, port: address.port }
-      : parsePeerAddress(target as string);
-    if (nodeId === this.nodeId) {
-      throw new LnPeerError('INVALID_ARGUMENT', `cannot connect to ${nodeId}: that is this node's own id`, { nodeId });
+  connect(address: string, options?: ConnectOptions): Promise<PeerInfo>;
+  connect(peerId: string | Uint8Array, address: NetAddress | string, options?: ConnectOptions): Promise<PeerInfo>;
+  async connect(target: string | Uint8Array, second?: NetAddress | string | ConnectOptions, third?: ConnectOptions): Promise<PeerInfo> {
+    this.#assertOpen();
+    const withAddress = second !== undefined && (typeof second === 'string' || 'host' in second);
+    const address = withAddress ? addressOf(target, second as NetAddress | string) : parsePeerAddress(target as string);
+    const options = checkWaitOptions((withAddress ? third : second) as ConnectOptions | undefined, 'connect()');
+    if (address.peerId === this.nodeId) {
+      throw new LnPeerError('INVALID_ARGUMENT', `cannot connect to ${address.peerId}: that is this node's own id`, { peerId: address.peerId });
     }
-    const existing = this.sessions.get(nodeId)?.peerInfo;
-    if (existing) return existing;
-    this.assertRoom();
-    const socket = await this.openSocket(host, port);
-    return this.connectStream(socket, nodeId, { host, port });
+    const existing = this.#sessions.get(address.peerId);
+    if (existing?.peerInfo) return existing.peerInfo;
+    // A connection from that node is exchanging init: it is the one to wait for.
+    if (existing?.state === 'init') return untilAborted(existing.active, deadline(options, `connect() to ${address.peerId}`).signal, `connect() to ${address.peerId}`);
+    const wait = deadline(options, `connect() to ${address.peerId}`, { stage: 'connect()' });
+    let attempt = this.#attempts.get(address.peerId);
+    if (!attempt) {
+      this.#assertRoom();
+      attempt = this.#startAttempt(address);
+    }
+    attempt.waiting++;
+    try {
+      return await untilAborted(attempt.promise, wait.signal, `connect() to ${address.peerId}`);
+    } finally {
+      wait.done();
+      // The last caller to give up ends the attempt; one that settled leaves nothing to end.
+      if (--attempt.waiting === 0) attempt.controller.abort(new LnPeerError('ABORTED', `every connect() to ${address.peerId} gave up`));
+    }
   }
 
   /**
-   * Like `connect()`, over a stream the application opened itself (a WebSocket, a SOCKS5
-   * tunnel to a Tor node, an in-memory pair): lnpeer runs the handshake as initiator on it.
-   * A connection to the same node that exists already is replaced. `address` is only
-   * reported in `PeerInfo`.
+   * Like `connect()`, over a connection the application opened itself (a SOCKS5 tunnel, a
+   * WebSocket, an in-memory pair; a Node duplex stream is taken too): lnpeer runs the
+   * handshake as initiator on it. An existing connection to the same node is replaced.
+   * `options.address` is only reported in `PeerInfo`.
    */
-  async connectStream(stream: Duplex, nodeId: string | Uint8Array, address: { host: string; port: number } = { host: '', port: 0 }): Promise<PeerInfo> {
-    this.assertOpen();
-    const id = nodeIdHex(nodeId);
-    const peer = Peer.initiator(stream, { localKey: this.options.localKey, remoteNodeId: id, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
-    const session = await this.afterHandshake(peer, 'outbound', address);
-    return session.active;
+  async connectStream(transport: Transport, peerId: string | Uint8Array, options: ConnectOptions & { address?: NetAddress } = {}): Promise<PeerInfo> {
+    this.#assertOpen();
+    const id = nodeIdHex(peerId);
+    checkWaitOptions(options, 'connectStream()');
+    const wait = deadline(options, `connectStream() to ${id}`);
+    try {
+      return await this.#initiate(transport, id, options.address ?? { host: '', port: 0 }, wait.signal);
+    } finally {
+      wait.done();
+    }
   }
 
   /**
-   * Accepts an incoming connection that arrived over another transport (any duplex byte
-   * stream): lnpeer runs the handshake as responder, with the same limits as `listen()`.
-   * The outcome is reported by the `peer:connect` or `connection:failed` event.
+   * Accepts an incoming connection that arrived over another transport (a {@link Connection},
+   * or a Node duplex stream): lnpeer runs the handshake as responder, with the same limits as
+   * `listen()`. The outcome is reported by the `peer:connect` or `connection:failed` event.
    */
-  accept(stream: Duplex, address: { host: string; port: number } = { host: '', port: 0 }): void {
-    if (this.closing || this.connectionCount() >= this.options.maxPeers) {
-      stream.destroy();
-      this.emitFailed('inbound', address, new LnPeerError(this.closing ? 'MANAGER_CLOSED' : 'TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: ${this.closing ? 'the PeerManager is closing' : `maxPeers (${this.options.maxPeers}) reached`}`));
-      return;
-    }
-    if (this.handshakes.size < this.options.maxConcurrentHandshakes) {
-      this.handshakeInbound(stream, address);
-      return;
-    }
-    // Wait for a handshake slot without reading: the kernel and the stream buffer act one.
-    const waiting: WaitingConnection = {
-      address,
-      onError: () => stream.destroy(),
-      onClose: () => this.waitingInbound.delete(stream),
-    };
-    this.waitingInbound.set(stream, waiting);
-    stream.on('error', waiting.onError);
-    stream.once('close', waiting.onClose);
+  accept(transport: Transport, address: NetAddress = { host: '', port: 0 }): void {
+    this.#accept(transport, address);
   }
 
   /**
    * Sends a custom message, as Core Lightning's `sendcustommsg node_id msg`: `msg` is the
    * whole message, the 2-byte big-endian type first, as hex or bytes. It is validated (see
-   * `CustomMessage.validate`), then queued on that peer's connection.
+   * `CustomMessage.validate`), encrypted at once (changing `msg` afterwards changes nothing),
+   * and queued on that peer's connection.
    *
-   * The promise resolves once the encrypted bytes were handed to the socket, and rejects
+   * The promise resolves once the encrypted bytes were handed to the network, and rejects
    * with a typed error when validation fails (`INVALID_NODE_ID`, `INVALID_HEX`,
    * `MESSAGE_TOO_SHORT`, `MESSAGE_TOO_LONG`, `INTERNAL_TYPE`, `EVEN_TYPE`), when the peer is
    * not connected (`PEER_NOT_CONNECTED`), when too much is queued for it (`QUEUE_FULL`), or
    * when the connection closes first (`CONNECTION_CLOSED`). A message that was not written
-   * always rejects: nothing is dropped silently.
+   * always rejects: nothing is dropped silently. `signal` and `timeoutMs` bound the wait
+   * (`ABORTED`, `TIMEOUT`); the message may still leave afterwards, as nothing unsends it.
    */
-  async sendCustomMsg(nodeId: string | Uint8Array, msg: string | Uint8Array): Promise<void> {
-    // DESIGN validation step 1; a connected node id is valid, which spares the curve check.
-    const id = typeof nodeId === 'string' && this.sessions.has(nodeId) ? nodeId : nodeIdHex(nodeId);
-    // Steps 2 to 4.
-    const message = CustomMessage.validate(msg, { evenTypes: this.options.evenTypes });
-    this.noticeOnce(message, id);
-    // Step 5.
-    const session = this.sessions.get(id);
+  async sendCustomMsg(peerId: string | Uint8Array, msg: string | Uint8Array, options?: WaitOptions): Promise<void> {
+    // Validation, in the order of docs/custom-messages.md: 1. the node id (a connected node id
+    // is valid, which spares the curve check).
+    const id = typeof peerId === 'string' && this.#sessions.has(peerId) ? peerId : nodeIdHex(peerId);
+    // 2. to 4.: form, type, odd or registered even.
+    const message = CustomMessage.validate(msg, { evenTypes: this.#options.evenTypes });
+    checkWaitOptions(options, 'sendCustomMsg()');
+    this.#noticeOnce(message, id);
+    // 5. connected.
+    const session = this.#sessions.get(id);
     if (!session || session.state !== 'active') {
-      throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected${session ? ' yet (init not exchanged)' : ''}: connect() first`, { nodeId: id });
+      throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected${session ? ' yet (init not exchanged)' : ''}: connect() first`, { peerId: id });
     }
-    const bytes = typeof msg === 'string' ? message.encode() : msg;
-    return session.send(bytes);
+    const sent = session.send(typeof msg === 'string' ? message.encode() : msg);
+    if (!options?.signal && options?.timeoutMs === undefined) return sent;
+    const wait = deadline(options, `sendCustomMsg() to ${id}`);
+    try {
+      return await untilAborted(sent, wait.signal, `sendCustomMsg() to ${id}`);
+    } finally {
+      wait.done();
+    }
   }
 
   /**
    * Pings a connected peer (BOLT 1 `ping`) and resolves with the round trip in milliseconds.
-   * `pongBytes` (0 to 65531, default 4) is how many bytes the `pong` must carry. Rejects
-   * with `PEER_NOT_CONNECTED`, or `TIMEOUT` (the connection is then closed) when no `pong`
-   * comes within `pongTimeoutMs`.
+   * `pongBytes` (0 to 65531, default 4) is how many bytes the `pong` must carry. Rejects with
+   * `PEER_NOT_CONNECTED`; `TIMEOUT` when no `pong` comes within `pongTimeoutMs` (the
+   * connection is then closed) or within `options.timeoutMs` (it is not); `ABORTED`.
    */
-  async ping(nodeId: string | Uint8Array, pongBytes = 4): Promise<number> {
-    const id = nodeIdHex(nodeId);
+  async ping(peerId: string | Uint8Array, options: PingOptions = {}): Promise<number> {
+    const id = nodeIdHex(peerId);
+    const { pongBytes = 4 } = checkWaitOptions(options, 'ping()');
     if (!Number.isInteger(pongBytes) || pongBytes < 0 || pongBytes > MAX_PONG_BYTES) {
-      throw new LnPeerError('INVALID_ARGUMENT', `pongBytes must be an integer from 0 to ${MAX_PONG_BYTES} (BOLT 1: a larger num_pong_bytes is ignored), got ${String(pongBytes)}`, { pongBytes });
+      throw new LnPeerError('INVALID_ARGUMENT', `pongBytes must be an integer from 0 to ${MAX_PONG_BYTES} (BOLT 1: a larger num_pong_bytes is ignored), got ${describe(pongBytes)}`, { pongBytes });
     }
-    const session = this.sessions.get(id);
-    if (!session) throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected: connect() first`, { nodeId: id });
-    return session.ping(pongBytes);
+    const session = this.#sessions.get(id);
+    if (!session) throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected: connect() first`, { peerId: id });
+    const wait = deadline(options, `ping() to ${id}`, { stage: 'ping' });
+    try {
+      return await untilAborted(session.ping(pongBytes), wait.signal, `ping() to ${id}`);
+    } finally {
+      wait.done();
+    }
   }
 
   /** The connected peers (init exchanged), with their features, address, direction and connect time. */
   peers(): PeerInfo[] {
     const list: PeerInfo[] = [];
-    for (const session of this.sessions.values()) if (session.peerInfo) list.push(session.peerInfo);
+    for (const session of this.#sessions.values()) if (session.peerInfo) list.push(session.peerInfo);
     return list;
   }
 
   /** The connected peer with this node id, if any. */
-  peer(nodeId: string | Uint8Array): PeerInfo | undefined {
-    return this.sessions.get(nodeIdHex(nodeId))?.peerInfo;
+  peer(peerId: string | Uint8Array): PeerInfo | undefined {
+    return this.#sessions.get(nodeIdHex(peerId))?.peerInfo;
   }
 
   /**
-   * Disconnects a peer; resolves once the connection closed. Resolves `false` when it was
-   * not connected.
+   * Disconnects a peer: what was sent before is flushed (for at most 2 s), then the
+   * connection closes. Resolves `true` once it closed, `false` when it was not connected.
    */
-  async disconnect(nodeId: string | Uint8Array): Promise<boolean> {
-    const session = this.sessions.get(nodeIdHex(nodeId));
+  async disconnect(peerId: string | Uint8Array, options?: WaitOptions): Promise<boolean> {
+    const session = this.#sessions.get(nodeIdHex(peerId));
+    checkWaitOptions(options, 'disconnect()');
     if (!session) return false;
-    await closeSession(session, 'disconnected by this side');
+    const wait = deadline(options ?? {}, `disconnect() of ${session.peerId}`);
+    try {
+      await untilAborted(session.disconnect('disconnected by this side'), wait.signal, `disconnect() of ${session.peerId}`);
+    } finally {
+      wait.done();
+    }
     return true;
   }
 
   /**
-   * Stops listening, closes every connection and clears every timer; resolves once all are
-   * closed. The manager cannot be used afterwards.
+   * Stops listening, stops every connection attempt, closes every connection and clears
+   * every timer; resolves once all are closed. A second call returns the same promise. The
+   * manager cannot be used afterwards.
    */
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.closing = true;
-    for (const stream of this.waitingInbound.keys()) stream.destroy();
-    this.waitingInbound.clear();
-    const handshakes = [...this.handshakes].map((peer) => new Promise<void>((resolve) => {
-      peer.once('close', () => resolve());
-      peer.close('the peer manager is closing');
-    }));
-    const closedServers = [...this.servers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
-    await Promise.all([...[...this.sessions.values()].map((s) => closeSession(s, 'the peer manager is closing')), ...handshakes, ...closedServers]);
-    this.servers.clear();
+  close(): Promise<void> {
+    return (this.#closed ??= this.#close());
   }
 
-  private handshakeInbound(stream: Duplex, address: { host: string; port: number }): void {
-    const peer = Peer.responder(stream, { localKey: this.options.localKey, handshakeTimeoutMs: this.options.handshakeTimeoutMs });
-    this.afterHandshake(peer, 'inbound', address).then(
+  /** `await using pm = new PeerManager()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  async #close(): Promise<void> {
+    this.#closing.abort(new LnPeerError('MANAGER_CLOSED', 'the PeerManager was closed'));
+    const listeners = [...this.#listeners].map((l) => l.close());
+    this.#listeners.clear();
+    const handshakes = [...this.#inbound].map((peer) => peer.close('the peer manager is closing'));
+    const sessions = [...this.#sessions.values()].map((s) => s.disconnect('the peer manager is closing'));
+    await Promise.all([...listeners, ...handshakes, ...sessions, ...[...this.#attempts.values()].map((a) => a.promise.catch(() => {}))]);
+  }
+
+  /** One outbound attempt: dial, handshake, init. */
+  #startAttempt(address: PeerAddress): Attempt {
+    const controller = new AbortController();
+    const promise = this.#dial(address, controller.signal);
+    const attempt: Attempt = { promise, controller, waiting: 0 };
+    this.#attempts.set(address.peerId, attempt);
+    promise.then(
+      () => this.#attempts.delete(address.peerId),
+      () => this.#attempts.delete(address.peerId),
+    );
+    return attempt;
+  }
+
+  async #dial(address: PeerAddress, signal: AbortSignal): Promise<PeerInfo> {
+    // Aborted by the caller(s) giving up or by close(); the dial itself also has its timeout.
+    const stop = anySignal(signal, this.#closing.signal);
+    this.#outbound.add(stop.controller);
+    try {
+      const connection = await this.#openTransport(address, stop.controller.signal);
+      return await this.#initiate(connection, address.peerId, { host: address.host, port: address.port }, stop.controller.signal);
+    } finally {
+      this.#outbound.delete(stop.controller);
+      stop.done();
+    }
+  }
+
+  #openTransport(address: PeerAddress, signal: AbortSignal): Promise<Connection> {
+    const timeoutMs = this.#options.connectTimeoutMs;
+    if (address.transport === 'tcp') return dialTcp(address, { signal, timeoutMs });
+    return Promise.reject(new LnPeerError('UNSUPPORTED', `${address.transport}:// addresses are not supported yet`, { address: address.url }));
+  }
+
+  /** The handshake as initiator on `transport`, then `init`; `signal` aborts it. */
+  async #initiate(transport: Transport, peerId: string, address: NetAddress, signal: AbortSignal | undefined): Promise<PeerInfo> {
+    const peer = Peer.initiator(transport, { localKey: this.#options.localKey, peerId, handshakeTimeoutMs: this.#options.handshakeTimeoutMs });
+    const abort = () => void peer.close(abortError(signal!, `connecting to ${peerId}`));
+    if (signal?.aborted) abort();
+    else signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const session = await this.#afterHandshake(peer, 'outbound', address);
+      return await session.active;
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
+  }
+
+  #accept(transport: Transport, address: NetAddress): void {
+    const refuse = (error: LnPeerError) => {
+      asConnection(transport).destroy();
+      this.#emitFailed('inbound', address, error);
+    };
+    if (this.#closing.signal.aborted) {
+      refuse(new LnPeerError('MANAGER_CLOSED', `refused a connection from ${address.host}:${address.port}: the PeerManager is closing`));
+      return;
+    }
+    if (!this.#rateLimiter.admit(address.host)) {
+      refuse(new LnPeerError('RATE_LIMITED', `refused a connection from ${address.host}: more than handshakesPerSecondPerHost (${this.#options.handshakesPerSecondPerHost}) connections a second from that address`, { host: address.host }));
+      return;
+    }
+    if (this.#sessions.size >= this.#options.maxPeers) {
+      refuse(new LnPeerError('TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: maxPeers (${this.#options.maxPeers}) peers are connected`));
+      return;
+    }
+    if (this.#inbound.size >= this.#options.maxConcurrentHandshakes) {
+      // The oldest connection that has sent nothing makes room: sockets that idle cannot hold
+      // the slots against a peer that completes its handshake in milliseconds.
+      const idle = [...this.#inbound].find((peer) => peer.bytesReceived === 0);
+      if (!idle) {
+        refuse(new LnPeerError('TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: maxConcurrentHandshakes (${this.#options.maxConcurrentHandshakes}) inbound handshakes are in progress`));
+        return;
+      }
+      void idle.close(new LnPeerError('TOO_MANY_PEERS', `dropped before act one to make room: maxConcurrentHandshakes (${this.#options.maxConcurrentHandshakes}) inbound handshakes were in progress`));
+    }
+    const peer = Peer.responder(transport, { localKey: this.#options.localKey, handshakeTimeoutMs: this.#options.handshakeTimeoutMs });
+    this.#afterHandshake(peer, 'inbound', address).then(
       (session) => session.active.catch(() => {}),
-      (error: LnPeerError) => this.emitFailed('inbound', address, error),
+      (error: LnPeerError) => this.#emitFailed('inbound', address, error),
     );
   }
 
@@ -297,134 +451,129 @@ export class PeerManager extends (TypedEventEmitter as new () => TypedEmitter<Pe
    * Tracks a handshake and starts the session in the `ready` listener itself, so that the
    * session listens before the first messages (the remote's `init`) are emitted.
    */
-  private afterHandshake(peer: Peer, direction: 'inbound' | 'outbound', address: { host: string; port: number }): Promise<ActiveSession> {
-    this.handshakes.add(peer);
+  #afterHandshake(peer: Peer, direction: Direction, address: NetAddress): Promise<ActiveSession> {
+    if (direction === 'inbound') this.#inbound.add(peer);
     return new Promise((resolve, reject) => {
       const onClose = (info: PeerCloseInfo) => {
-        this.handshakeDone(peer);
-        reject(info.error ?? new LnPeerError('HANDSHAKE_FAILED', `the BOLT 8 handshake did not complete: ${info.reason}`));
+        this.#inbound.delete(peer);
+        reject(info.error ?? new LnPeerError('HANDSHAKE_FAILED', `the BOLT 8 handshake did not complete: ${info.reason}`, { stage: 'handshake' }));
       };
       peer.once('close', onClose);
       peer.once('ready', () => {
         peer.off('close', onClose);
-        this.handshakeDone(peer);
-        if (this.closing) {
+        this.#inbound.delete(peer);
+        if (this.#closing.signal.aborted) {
+          void peer.close('the peer manager is closing');
           reject(new LnPeerError('MANAGER_CLOSED', 'the PeerManager closed during the handshake'));
           return;
         }
-        resolve(this.startSession(peer, direction, address));
+        if (direction === 'inbound' && !this.#sessions.has(peer.peerId!) && this.#sessions.size >= this.#options.maxPeers) {
+          const error = new LnPeerError('TOO_MANY_PEERS', `refused ${peer.peerId}: maxPeers (${this.#options.maxPeers}) peers are connected`);
+          void peer.close(error);
+          reject(error);
+          return;
+        }
+        resolve(this.#startSession(peer, direction, address));
       });
     });
   }
 
-  private handshakeDone(peer: Peer): void {
-    this.handshakes.delete(peer);
-    if (this.closing) {
-      peer.close('the peer manager is closing');
-      return;
-    }
-    // A handshake slot is free: start the longest-waiting inbound connection.
-    const next = this.waitingInbound.entries().next();
-    if (next.done) return;
-    const [stream, waiting] = next.value;
-    this.waitingInbound.delete(stream);
-    stream.off('error', waiting.onError).off('close', waiting.onClose);
-    this.handshakeInbound(stream, waiting.address);
-  }
-
-  private startSession(peer: Peer, direction: 'inbound' | 'outbound', address: { host: string; port: number }): ActiveSession {
-    const nodeId = peer.remoteNodeId!;
+  #startSession(peer: Peer, direction: Direction, address: NetAddress): ActiveSession {
+    const peerId = peer.peerId!;
     // BOLT 1: "MUST use a single connection per peer": the newer connection replaces the older.
-    const previous = this.sessions.get(nodeId);
+    const previous = this.#sessions.get(peerId);
     let activate!: (info: PeerInfo) => void;
     let fail!: (error: LnPeerError) => void;
     const active = new Promise<PeerInfo>((resolve, reject) => ((activate = resolve), (fail = reject)));
-    const session = new Session(peer, direction, address, this.options, this.hooks);
-    this.activations.set(session, { activate, fail });
-    this.sessions.set(nodeId, session);
-    previous?.disconnect('replaced by a newer connection from the same node');
-    return Object.assign(session, { active });
+    const session = Object.assign(new Session(peer, direction, address, this.#options, this.#hooks), { active });
+    this.#activations.set(session, { activate, fail });
+    this.#sessions.set(peerId, session);
+    if (previous) {
+      this.#replacing.add(session);
+      void previous.disconnect('replaced by a newer connection from the same node');
+    }
+    return session;
   }
 
-  private onSessionClose(session: Session, info: PeerCloseInfo, fail?: (error: LnPeerError) => void): void {
-    if (this.sessions.get(session.nodeId) === session) this.sessions.delete(session.nodeId);
+  #onSessionClose(session: Session, info: PeerCloseInfo, fail?: (error: LnPeerError) => void): void {
+    if (this.#sessions.get(session.peerId) === session) this.#sessions.delete(session.peerId);
     const refused = !info.local && !info.error;
     if (session.peerInfo) {
       // A remote that hangs up in silence right after init (Electrum does) refused something.
-      const reason = refused && session.silentSinceInit ? `${info.reason} right after init; ${this.featureHint()}` : info.reason;
-      this.emit('peer:disconnect', { peerId: session.nodeId, direction: session.direction, reason, local: info.local, ...(info.error ? { error: info.error } : {}) });
+      const reason = refused && session.silentSinceInit ? `${info.reason} right after init; ${this.#hangUpHint(session)}` : info.reason;
+      this.#emit('peer:disconnect', { peerId: session.peerId, direction: session.direction, reason, local: info.local, ...(info.error ? { error: info.error } : {}) });
       return;
     }
-    // It never became a peer: say why, with what the remote may have wanted.
+    // It never became a peer: say why, with what the remote may have refused.
     const error =
       info.error ??
-      new LnPeerError('CONNECTION_CLOSED', `peer ${session.nodeId} closed the connection before init was exchanged (${info.reason}); ${this.featureHint()}`, { nodeId: session.nodeId });
+      new LnPeerError('CONNECTION_CLOSED', `peer ${session.peerId} closed the connection ${session.receivedInit ? 'right after its init' : 'before sending init'} (${info.reason}); ${this.#hangUpHint(session)}`, { peerId: session.peerId, stage: 'init' });
     fail?.(error);
-    this.emitFailed(session.direction, session.address, error, session.nodeId);
+    this.#emitFailed(session.direction, session.address, error, session.peerId);
   }
 
-  private featureHint(): string {
-    return `it may require features this node does not offer (offered: ${[...this.options.offeredBits].sort((a, b) => a - b).join(', ')})`;
+  /** Every likely reason a remote hangs up on this node's `init` without saying why. */
+  #hangUpHint(session: Session): string {
+    const { offeredBits, networks } = this.#options;
+    const causes = [`the features this node offers (${[...offeredBits].sort((a, b) => a - b).join(', ')}; LND, LDK and Eclair require one bit of each of 0/1, 8/9, 12/13, 14/15 and 44/45, Electrum also 6/7)`];
+    if (networks) causes.push(`the networks it announces (${networks.map(chainLabel).join(', ')}): a node closes when none is its chain`);
+    const required = [...offeredBits].filter((bit) => bit % 2 === 0);
+    if (required.length > 0) causes.push(`the even feature bits it requires (${required.join(', ')}), which a node that lacks them must refuse`);
+    if (this.#replacing.has(session)) causes.push('a second connection: some nodes keep their first connection from a node id and close the new one (LDK does)');
+    return `the remote may have refused ${causes.length > 1 ? 'one of: ' : ''}${causes.join('; ')}`;
   }
 
-  private openSocket(host: string, port: number): Promise<Socket> {
-    const { connectTimeoutMs } = this.options;
-    return new Promise((resolve, reject) => {
-      const socket = netConnect({ host, port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new LnPeerError('TIMEOUT', `TCP connection to ${host}:${port} did not open within ${connectTimeoutMs} ms`, { phase: 'connect', host, port, timeoutMs: connectTimeoutMs }));
-      }, connectTimeoutMs);
-      socket.once('error', (err) => {
-        clearTimeout(timer);
-        reject(new LnPeerError('CONNECTION_FAILED', `could not connect to ${host}:${port}: ${err.message}`, { host, port }, { cause: err }));
-      });
-      socket.once('connect', () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(socket);
-      });
-    });
+  #noticeOnce(message: CustomMessage, peerId: string): void {
+    if (this.#noticedTypes.has(message.type)) return;
+    this.#noticedTypes.add(message.type);
+    for (const text of message.warnings()) this.#emit('notice', { message: text, peerId, type: message.type });
   }
 
-  private noticeOnce(message: CustomMessage, peerId: string): void {
-    if (this.noticedTypes.has(message.type)) return;
-    this.noticedTypes.add(message.type);
-    for (const text of message.warnings()) this.emit('notice', { message: text, peerId, type: message.type });
+  #emitFailed(direction: Direction, address: NetAddress, error: LnPeerError, peerId?: string): void {
+    this.#emit('connection:failed', { direction, address, error, ...(peerId ? { peerId } : {}) });
   }
 
-  private emitFailed(direction: 'inbound' | 'outbound', address: { host: string; port: number }, error: LnPeerError, peerId?: string): void {
-    this.emit('connection:failed', { direction, address, error, ...(peerId ? { peerId } : {}) });
-  }
-
-  private connectionCount(): number {
-    return this.sessions.size + this.handshakes.size + this.waitingInbound.size;
-  }
-
-  private assertRoom(): void {
-    if (this.connectionCount() >= this.options.maxPeers) {
-      throw new LnPeerError('TOO_MANY_PEERS', `maxPeers (${this.options.maxPeers}) connections are open or opening; disconnect one or raise maxPeers`);
+  /** Emits an event to the application; an exception from its listener is the application's (see `reportListenerError`). */
+  #emit<E extends keyof PeerManagerEvents>(event: E, ...args: Parameters<PeerManagerEvents[E]>): void {
+    try {
+      this.emit(event, ...args);
+    } catch (err) {
+      reportListenerError(err);
     }
   }
 
-  private assertOpen(): void {
-    if (this.closing) throw new LnPeerError('MANAGER_CLOSED', 'this PeerManager was closed; create a new one');
+  #assertRoom(): void {
+    if (this.#sessions.size + this.#outbound.size >= this.#options.maxPeers) {
+      throw new LnPeerError('TOO_MANY_PEERS', `maxPeers (${this.#options.maxPeers}) connections are open or opening; disconnect one or raise maxPeers`);
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closing.signal.aborted) throw new LnPeerError('MANAGER_CLOSED', 'this PeerManager was closed; create a new one');
   }
 }
 
 type ActiveSession = Session & { active: Promise<PeerInfo> };
 
-/** An inbound connection waiting for a handshake slot, with the listeners to remove when it gets one. */
-interface WaitingConnection {
-  address: { host: string; port: number };
-  onError: () => void;
-  onClose: () => void;
+/** `connect(peerId, address)`: the address as `{ host, port }` or `"host:port"`. */
+function addressOf(peerId: string | Uint8Array, address: NetAddress | string): PeerAddress {
+  const id = nodeIdHex(peerId);
+  if (typeof address === 'string') return { ...parsePeerAddress(`${id}@${address}`) };
+  const { host, port } = address;
+  if (typeof host !== 'string' || !Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new LnPeerError('INVALID_ADDRESS', `connect() address must be { host: string, port: 1 to 65535 }, got ${describe(address)}`);
+  }
+  return { peerId: id, transport: 'tcp', ...parseHostPort(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) };
 }
 
-function closeSession(session: Session, reason: string): Promise<void> {
-  if (session.state === 'closed') return Promise.resolve();
-  return new Promise((resolve) => {
-    session.peer.once('close', () => resolve());
-    session.disconnect(reason);
+/** A controller aborted when any of `signals` aborts (with its reason); `done()` stops listening. */
+function anySignal(...signals: AbortSignal[]): { controller: AbortController; done(): void } {
+  const controller = new AbortController();
+  const listeners = signals.map((signal) => {
+    const onAbort = () => controller.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return () => signal.removeEventListener('abort', onAbort);
   });
+  return { controller, done: () => listeners.forEach((remove) => remove()) };
 }

@@ -1,15 +1,30 @@
 /**
  * The BOLT 1 life of one connection after its BOLT 8 handshake: the `init` exchange and
- * feature negotiation, ping/pong keepalive, "it's ok to be odd" dispatch, and a send queue
- * with backpressure. `PeerManager` owns the sessions; a session reports through `hooks`.
+ * feature negotiation, ping/pong keepalive, "it's ok to be odd" dispatch, and the limits on
+ * what a peer can make this side queue. `PeerManager` owns the sessions; a session reports
+ * through `hooks`.
  */
+import { unref } from '#platform';
+import { toHex, writeU16 } from './bytes.js';
+import type { Direction, NetAddress } from './addresses.js';
 import { LnPeerError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { Peer, PeerCloseInfo } from './peer.js';
 import { ipAddress, isPrivateAddress, type Address } from './wire/address.js';
 import { decodeFeatures, featureName, missingDependencies, unknownEvenBits } from './wire/features.js';
-import { channelIdOf, isChannelMessageType, isGossipMessageType, messageTypeName } from './wire/message-types.js';
 import {
+  ERROR_TYPE,
+  INIT_TYPE,
+  PING_TYPE,
+  PONG_TYPE,
+  WARNING_TYPE,
+  channelIdOf,
+  isChannelMessageType,
+  isGossipMessageType,
+  messageTypeName,
+} from './wire/message-types.js';
+import {
+  MAX_PONG_BYTES,
   combinedFeatures,
   decodeError,
   decodeInit,
@@ -19,31 +34,32 @@ import {
   encodeError,
   encodeInit,
   encodePing,
-  encodePong,
   encodeWarning,
   formatErrorData,
-  MAX_PONG_BYTES,
   type InitMessage,
 } from './wire/messages.js';
-import { networkName } from './wire/networks.js';
-import { toHex } from './bytes.js';
+import { chainLabel } from './wire/networks.js';
 
-// BOLT 1 message types that the session handles itself.
-const WARNING = 1;
-const INIT = 16;
-const ERROR = 17;
-const PING = 18;
-const PONG = 19;
 const ALL_CHANNELS = new Uint8Array(32);
+
+/**
+ * Replies (pongs, errors) queued for a peer and not yet flushed, above which its connection
+ * is no longer read until they flush: a peer that floods pings and never reads the pongs
+ * stalls itself instead of making this side queue without bound (LDK pauses reading at 12
+ * queued messages).
+ */
+export const MAX_UNFLUSHED_REPLIES = 16;
+/** Pings a session may have in flight at once (`PeerManager.ping()`). */
+export const MAX_PENDING_PINGS = 16;
 
 /** A connected peer, as `PeerManager.peers()` and the `peer:connect` event report it. */
 export interface PeerInfo {
   /** The remote node id, 66 hex characters. */
-  nodeId: string;
+  peerId: string;
   /** `outbound` when this side connected, `inbound` when the remote did. */
-  direction: 'inbound' | 'outbound';
-  /** The remote's IP address and port as the socket sees them. */
-  address: { host: string; port: number };
+  direction: Direction;
+  /** Where the remote is: its IP address and port as the socket sees them, or the address dialed. */
+  address: NetAddress;
   /** When the `init` exchange completed. */
   connectedAt: Date;
   /** The remote's feature bits (`globalfeatures` OR `features`, BOLT 1), ascending. */
@@ -80,47 +96,59 @@ interface PendingPing {
   reject?: (err: LnPeerError) => void;
 }
 
-/** Pings a session may have in flight at once. */
-const MAX_PENDING_PINGS = 16;
+/**
+ * One pong of every size from one zero-filled buffer: a session answers a ping without
+ * allocating its `ignored` bytes (the transport encrypts the message before `send` returns,
+ * so the buffer is free again right after).
+ */
+const pongBuffer = new Uint8Array(4 + MAX_PONG_BYTES);
 
-interface Waiting {
-  message: Uint8Array;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+function pongMessage(byteslen: number): Uint8Array {
+  // BOLT 1 pong: type 19, u16 byteslen, byteslen zero bytes ("SHOULD set `ignored` to 0s").
+  writeU16(pongBuffer, 0, PONG_TYPE);
+  writeU16(pongBuffer, 2, byteslen);
+  return pongBuffer.subarray(0, 4 + byteslen);
 }
 
 export class Session {
   /** `init` sent, remote `init` awaited; then `active`; then `closed`. */
   state: 'init' | 'active' | 'closed' = 'init';
-  readonly nodeId: string;
+  readonly peerId: string;
   private info: PeerInfo | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastReceived = Date.now();
+  private initReceived = false;
   private heardSinceInit = false;
   /** Pings sent and not yet answered, oldest first (pongs come back in order). */
   private pings: PendingPing[] = [];
-  private waiting: Waiting[] = [];
-  private waitingHead = 0;
-  private waitingBytes = 0;
+  private unflushedReplies = 0;
+  /** Reading is paused by the application (`PeerManager.pause`). */
+  private pausedByApp = false;
+  /** This session has paused the peer's reading (for either reason above). */
+  private readingPaused = false;
 
   constructor(
     readonly peer: Peer,
-    readonly direction: 'inbound' | 'outbound',
-    readonly address: { host: string; port: number },
+    readonly direction: Direction,
+    readonly address: NetAddress,
     private readonly options: ResolvedOptions,
     private readonly hooks: SessionHooks,
   ) {
-    this.nodeId = peer.remoteNodeId!;
+    this.peerId = peer.peerId!;
     peer.on('message', (m) => this.onMessage(m));
-    peer.on('drain', () => this.flushWaiting());
     peer.on('close', (info) => this.onClose(info));
     this.sendInit();
     this.setTimer(options.initTimeoutMs);
   }
 
+  /** True once the remote's `init` arrived (accepted or not). */
+  get receivedInit(): boolean {
+    return this.initReceived;
+  }
+
   /**
    * True when the remote sent nothing after its `init`: a peer that hangs up then (Electrum
-   * does) most likely refused this node's features, without saying so.
+   * does) most likely refused something in this node's `init`, without saying so.
    */
   get silentSinceInit(): boolean {
     return !this.heardSinceInit;
@@ -132,57 +160,58 @@ export class Session {
   }
 
   /**
-   * Sends a whole message once the session is active. Waits while more than
-   * `sendHighWaterMark` bytes are buffered; fails with `QUEUE_FULL` past `maxQueuedBytes`.
+   * Sends a whole message once the session is active; resolves when it was handed to the
+   * network. Fails with `QUEUE_FULL` when more than `maxQueuedBytes` would be waiting.
    */
   send(message: Uint8Array): Promise<void> {
     if (this.state !== 'active') {
-      return Promise.reject(new LnPeerError('PEER_NOT_CONNECTED', `peer ${this.nodeId} is ${this.state === 'init' ? 'still exchanging init' : 'disconnected'}`, { nodeId: this.nodeId }));
+      return Promise.reject(new LnPeerError('PEER_NOT_CONNECTED', `peer ${this.peerId} is ${this.state === 'init' ? 'still exchanging init' : 'disconnected'}`, { peerId: this.peerId }));
     }
-    const buffered = this.peer.bufferedAmount;
-    if (this.waitingHead === this.waiting.length && buffered < this.options.sendHighWaterMark) return this.peer.send(message);
-    if (buffered + this.waitingBytes + message.length > this.options.maxQueuedBytes) {
+    const queued = this.peer.bufferedAmount;
+    if (queued + message.length > this.options.maxQueuedBytes) {
       return Promise.reject(
         new LnPeerError(
           'QUEUE_FULL',
-          `peer ${this.nodeId} has ${buffered + this.waitingBytes} bytes waiting to be sent; this message (${message.length} bytes) would pass maxQueuedBytes (${this.options.maxQueuedBytes}). Wait for earlier sends to resolve`,
-          { nodeId: this.nodeId, queued: buffered + this.waitingBytes },
+          `peer ${this.peerId} has ${queued} bytes waiting to be sent; this message (${message.length} bytes) would pass maxQueuedBytes (${this.options.maxQueuedBytes}). Wait for earlier sends to resolve`,
+          { peerId: this.peerId, queued },
         ),
       );
     }
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ message, resolve, reject });
-      this.waitingBytes += message.length;
-    });
+    return this.peer.send(message);
   }
 
   /**
    * Sends a `ping` asking for `pongBytes` bytes back (0 to 65531) and resolves with the
-   * round trip in milliseconds. Without a `pong` within `pongTimeoutMs` the connection is
+   * round trip in milliseconds. Without a `pong` within `timeoutMs` the connection is
    * closed (BOLT 1: "MAY close the network connection") and the promise rejects.
    */
   ping(pongBytes: number): Promise<number> {
     if (this.state !== 'active') {
-      return Promise.reject(new LnPeerError('PEER_NOT_CONNECTED', `peer ${this.nodeId} is not connected`, { nodeId: this.nodeId }));
+      return Promise.reject(new LnPeerError('PEER_NOT_CONNECTED', `peer ${this.peerId} is not connected`, { peerId: this.peerId }));
     }
     if (this.pings.length >= MAX_PENDING_PINGS) {
-      return Promise.reject(new LnPeerError('QUEUE_FULL', `${MAX_PENDING_PINGS} pings to ${this.nodeId} are already waiting for their pong`, { nodeId: this.nodeId }));
+      return Promise.reject(new LnPeerError('QUEUE_FULL', `${MAX_PENDING_PINGS} pings to ${this.peerId} are already waiting for their pong`, { peerId: this.peerId }));
     }
     return new Promise((resolve, reject) => this.sendPing(pongBytes, resolve, reject));
   }
 
-  private sendPing(pongBytes: number, resolve?: PendingPing['resolve'], reject?: PendingPing['reject']): void {
-    const message = encodePing(pongBytes);
-    if (this.pings.length === 0) this.setTimer(this.options.pongTimeoutMs);
-    this.pings.push({ pongBytes, sentAt: Date.now(), resolve, reject });
-    this.sendInternal(message);
+  /** Stops (true) or restarts (false) reading from this peer, for the application. */
+  setPaused(paused: boolean): void {
+    this.pausedByApp = paused;
+    this.updateReading();
   }
 
-  /** Sends a `warning` (when given), then closes once what was sent before is written. */
-  disconnect(cause: string | LnPeerError, warning?: string): void {
-    if (this.state === 'closed') return;
-    if (warning !== undefined) this.peer.send(encodeWarning(ALL_CHANNELS, warning)).catch(() => {});
-    this.peer.close(cause);
+  /** Sends a `warning` (when given), then closes once what was sent before is flushed. */
+  disconnect(cause: string | LnPeerError, warning?: string): Promise<PeerCloseInfo> {
+    // BOLT 1: a node that closes over a protocol violation "SHOULD send a warning" first.
+    if (warning !== undefined && this.peer.isOpen) this.reply(encodeWarning(ALL_CHANNELS, warning));
+    return this.peer.close(cause);
+  }
+
+  private sendPing(pongBytes: number, resolve?: PendingPing['resolve'], reject?: PendingPing['reject']): void {
+    if (this.pings.length === 0) this.setTimer(this.options.pongTimeoutMs);
+    this.pings.push({ pongBytes, sentAt: Date.now(), resolve, reject });
+    this.reply(encodePing(pongBytes));
   }
 
   private sendInit(): void {
@@ -196,7 +225,7 @@ export class Session {
     }
     // BOLT 1: "MUST send init as the first Lightning message for any connection", at once:
     // some peers (lnsocket) wait for ours before sending theirs.
-    this.sendInternal(encodeInit({ features, networks: networks ? [...networks] : undefined, remoteAddr }));
+    this.reply(encodeInit({ features, networks: networks ? [...networks] : undefined, remoteAddr }));
   }
 
   private onMessage(message: Uint8Array): void {
@@ -211,41 +240,44 @@ export class Session {
         this.dispatch(type, message);
       }
     } catch (err) {
-      if (!(err instanceof LnPeerError)) throw err;
+      // Only lnpeer's own decoders throw here: the hooks report the app's exceptions themselves.
+      const error = err instanceof LnPeerError ? err : new LnPeerError('INTERNAL_ERROR', `lnpeer failed on a ${messageTypeName(type) ?? `type ${type}`} message (a defect in lnpeer; please report it): ${String(err)}`, { type }, { cause: err });
       // BOLT 1: "upon receiving a known message with insufficient length for the contents: MUST close the connection".
-      this.disconnect(err, `invalid ${messageTypeName(type) ?? `type ${type}`} message: ${err.message}`);
+      void this.disconnect(error, `invalid ${messageTypeName(type) ?? `type ${type}`} message: ${error.message}`);
     }
   }
 
   private onInit(type: number, message: Uint8Array): void {
     // BOLT 1: "MUST wait to receive init before sending any other messages"; init comes first.
-    if (type !== INIT) {
-      const error = new LnPeerError('PROTOCOL_VIOLATION', `the first message from ${this.nodeId} was type ${type} (${messageTypeName(type) ?? 'unknown'}), not init (BOLT 1)`, { type });
-      this.disconnect(error, 'the first message must be init');
+    if (type !== INIT_TYPE) {
+      const error = new LnPeerError('PROTOCOL_VIOLATION', `the first message from ${this.peerId} was type ${type} (${messageTypeName(type) ?? 'unknown'}), not init (BOLT 1)`, { type });
+      void this.disconnect(error, 'the first message must be init');
       return;
     }
+    this.initReceived = true;
     const init = decodeInit(message);
     const bits = decodeFeatures(combinedFeatures(init));
     // BOLT 1: "upon receiving unknown even feature bits that are non-zero: MUST close the connection".
     const unknown = unknownEvenBits(bits, this.options.knownBits);
     if (unknown.length > 0) {
-      const error = new LnPeerError('UNKNOWN_EVEN_FEATURE', `peer ${this.nodeId} requires feature bit${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, which lnpeer does not know; offer the feature to accept such peers`, { bits: unknown });
-      this.disconnect(error, `unknown even feature bits ${unknown.join(', ')}`);
+      const error = new LnPeerError('UNKNOWN_EVEN_FEATURE', `peer ${this.peerId} requires feature bit${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}, which lnpeer does not know; offer the feature to accept such peers`, { bits: unknown });
+      void this.disconnect(error, `unknown even feature bits ${unknown.join(', ')}`);
       return;
     }
     // BOLT 1: "if the feature vector does not set all known, transitive dependencies: MUST close the connection".
     const missing = missingDependencies(bits);
     if (missing.length > 0) {
       const text = missing.map((m) => `${featureName(m.bit) ?? m.bit} needs ${m.missing.map((b) => featureName(b) ?? b).join(', ')}`).join('; ');
-      const error = new LnPeerError('MISSING_FEATURE_DEPENDENCY', `peer ${this.nodeId} sets features without their dependencies: ${text}`, { missing });
-      this.disconnect(error, `feature dependencies missing: ${text}`);
+      const error = new LnPeerError('MISSING_FEATURE_DEPENDENCY', `peer ${this.peerId} sets features without their dependencies: ${text}`, { missing });
+      void this.disconnect(error, `feature dependencies missing: ${text}`);
       return;
     }
     // BOLT 1: networks with no common chain: "MAY close the connection" (CLN and LDK do).
-    if (this.options.networks && init.networks && !init.networks.some((theirs) => this.options.networks!.some((ours) => equal(ours, theirs)))) {
+    const ours = this.options.networks;
+    if (ours && init.networks && !init.networks.some((theirs) => ours.some((mine) => equal(mine, theirs)))) {
       const theirs = init.networks.map(chainLabel).join(', ') || 'none';
-      const error = new LnPeerError('NO_COMMON_NETWORK', `peer ${this.nodeId} is on ${theirs}; this node is on ${this.options.networks.map(chainLabel).join(', ')}`, { theirs });
-      this.disconnect(error, 'No common network');
+      const error = new LnPeerError('NO_COMMON_NETWORK', `peer ${this.peerId} is on ${theirs}; this node is on ${ours.map(chainLabel).join(', ')}`, { theirs });
+      void this.disconnect(error, 'No common network');
       return;
     }
     this.activate(init, bits);
@@ -254,7 +286,7 @@ export class Session {
   private activate(init: InitMessage, bits: number[]): void {
     this.state = 'active';
     this.info = {
-      nodeId: this.nodeId,
+      peerId: this.peerId,
       direction: this.direction,
       address: this.address,
       connectedAt: new Date(),
@@ -268,14 +300,14 @@ export class Session {
 
   private dispatch(type: number, message: Uint8Array): void {
     switch (type) {
-      case PING: {
+      case PING_TYPE: {
         const { numPongBytes } = decodePing(message);
         // BOLT 1: "if num_pong_bytes is less than 65532: MUST respond by sending a pong
         // message, with byteslen equal to num_pong_bytes"; otherwise "MUST ignore the ping".
-        if (numPongBytes <= MAX_PONG_BYTES) this.sendInternal(encodePong(numPongBytes));
+        if (numPongBytes <= MAX_PONG_BYTES) this.reply(pongMessage(numPongBytes));
         return;
       }
-      case PONG: {
+      case PONG_TYPE: {
         const { byteslen } = decodePong(message);
         // BOLT 1: a pong that matches no ping "MAY close the connection"; lnpeer ignores it.
         const ping = this.pings[0];
@@ -284,18 +316,18 @@ export class Session {
         ping.resolve?.(Date.now() - ping.sentAt);
         return;
       }
-      case ERROR:
-      case WARNING: {
-        const { channelId, data } = type === ERROR ? decodeError(message) : decodeWarning(message);
-        this.hooks.onRemoteError(this, type === ERROR ? 'error' : 'warning', {
-          peerId: this.nodeId,
+      case ERROR_TYPE:
+      case WARNING_TYPE: {
+        const { channelId, data } = type === ERROR_TYPE ? decodeError(message) : decodeWarning(message);
+        this.hooks.onRemoteError(this, type === ERROR_TYPE ? 'error' : 'warning', {
+          peerId: this.peerId,
           channelId: toHex(channelId),
           message: formatErrorData(data),
           data,
         });
         return;
       }
-      case INIT:
+      case INIT_TYPE:
         // BOLT 1 sends init once; a repeat changes nothing.
         decodeInit(message);
         return;
@@ -305,7 +337,7 @@ export class Session {
     if (isChannelMessageType(type)) {
       // BOLT 1: "SHOULD send error with the unknown channel_id in reply to messages of type
       // 32-255 related to unknown channels": lnpeer has no channels.
-      this.sendInternal(encodeError(channelIdOf(message)!, 'lnpeer does not open or accept channels'));
+      this.reply(encodeError(channelIdOf(message)!, 'lnpeer does not open or accept channels'));
       return;
     }
     if (type % 2 === 1 || this.options.evenTypes.has(type)) {
@@ -313,33 +345,33 @@ export class Session {
       return;
     }
     // BOLT 1: "upon receiving a message of even, unknown type: MUST close the connection".
-    const error = new LnPeerError('PROTOCOL_VIOLATION', `peer ${this.nodeId} sent unknown even message type ${type} (BOLT 1 requires closing the connection)`, { type });
-    this.disconnect(error, `Invalid unknown even msg type ${type}`);
+    const error = new LnPeerError('PROTOCOL_VIOLATION', `peer ${this.peerId} sent unknown even message type ${type} (BOLT 1 requires closing the connection)`, { type });
+    void this.disconnect(error, `Invalid unknown even msg type ${type}`);
   }
 
   /**
-   * Messages lnpeer itself sends (init, pong, error). A peer that makes us queue more than
-   * `maxQueuedBytes` of them (a ping flood it does not read) is disconnected.
+   * Sends a message lnpeer itself composed (init, pong, ping, error, warning). While too many
+   * of them wait to be flushed, the peer is not read (MAX_UNFLUSHED_REPLIES).
    */
-  private sendInternal(message: Uint8Array): void {
-    if (this.peer.bufferedAmount > this.options.maxQueuedBytes) {
-      this.disconnect(new LnPeerError('QUEUE_FULL', `peer ${this.nodeId} does not read what it asks for: more than ${this.options.maxQueuedBytes} bytes are waiting to be sent to it`));
-      return;
-    }
-    // A failure here means the connection is closing; the close event reports why.
-    this.peer.send(message).catch(() => {});
+  private reply(message: Uint8Array): void {
+    // Sent (encrypted) first: `message` may be a view of the shared pong buffer.
+    // A failure means the connection is closing; the close event reports why.
+    this.peer.send(message).then(this.onReplyFlushed, this.onReplyFlushed);
+    this.unflushedReplies++;
+    this.updateReading();
   }
 
-  private flushWaiting(): void {
-    while (this.waitingHead < this.waiting.length && this.peer.bufferedAmount < this.options.sendHighWaterMark) {
-      const next = this.waiting[this.waitingHead++];
-      this.waitingBytes -= next.message.length;
-      this.peer.send(next.message).then(next.resolve, next.reject);
-    }
-    if (this.waitingHead === this.waiting.length) {
-      this.waiting = [];
-      this.waitingHead = 0;
-    }
+  private readonly onReplyFlushed = (): void => {
+    this.unflushedReplies--;
+    this.updateReading();
+  };
+
+  private updateReading(): void {
+    const pause = this.pausedByApp || this.unflushedReplies > MAX_UNFLUSHED_REPLIES;
+    if (pause === this.readingPaused || !this.peer.isOpen) return;
+    this.readingPaused = pause;
+    if (pause) this.peer.pause();
+    else this.peer.resume();
   }
 
   /** One timer per session: the init deadline first, then the keepalive. */
@@ -347,13 +379,13 @@ export class Session {
     clearTimeout(this.timer);
     if (ms === 0) return;
     this.timer = setTimeout(() => this.onTimer(), ms);
-    this.timer.unref();
+    unref(this.timer);
   }
 
   private onTimer(): void {
     const { initTimeoutMs, pingIntervalMs, pongTimeoutMs } = this.options;
     if (this.state === 'init') {
-      this.disconnect(new LnPeerError('TIMEOUT', `peer ${this.nodeId} did not send init within ${initTimeoutMs} ms`, { phase: 'init', timeoutMs: initTimeoutMs }));
+      void this.disconnect(new LnPeerError('TIMEOUT', `peer ${this.peerId} did not send init within ${initTimeoutMs} ms`, { stage: 'init', timeoutMs: initTimeoutMs }));
       return;
     }
     if (this.state !== 'active') return;
@@ -363,7 +395,7 @@ export class Session {
       const waited = now - oldest.sentAt;
       if (waited >= pongTimeoutMs) {
         // BOLT 1: a node that gets no pong "MAY close the network connection".
-        this.disconnect(new LnPeerError('TIMEOUT', `peer ${this.nodeId} did not answer a ping within ${pongTimeoutMs} ms`, { phase: 'ping', timeoutMs: pongTimeoutMs }));
+        void this.disconnect(new LnPeerError('TIMEOUT', `peer ${this.peerId} did not answer a ping within ${pongTimeoutMs} ms`, { stage: 'ping', timeoutMs: pongTimeoutMs }));
         return;
       }
       this.setTimer(pongTimeoutMs - waited);
@@ -382,32 +414,21 @@ export class Session {
   private onClose(info: PeerCloseInfo): void {
     this.state = 'closed';
     clearTimeout(this.timer);
-    // The errors only when someone waits for them: an error captures a stack trace (~10 µs).
-    if (this.waitingHead < this.waiting.length) {
-      const error = new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the message was sent: ${info.reason}`, { nodeId: this.nodeId });
-      for (let i = this.waitingHead; i < this.waiting.length; i++) this.waiting[i].reject(error);
-    }
+    // The error only when someone waits for it: an error captures a stack trace (~10 µs).
     if (this.pings.some((ping) => ping.reject)) {
-      const pingError = info.error?.code === 'TIMEOUT' ? info.error : new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.nodeId} closed before the pong arrived: ${info.reason}`, { nodeId: this.nodeId });
+      const pingError = info.error?.code === 'TIMEOUT' ? info.error : new LnPeerError('CONNECTION_CLOSED', `the connection to ${this.peerId} closed before the pong arrived: ${info.reason}`, { peerId: this.peerId });
       for (const ping of this.pings) ping.reject?.(pingError);
     }
     this.pings = [];
-    this.waiting = [];
-    this.waitingHead = 0;
-    this.waitingBytes = 0;
     this.hooks.onClose(this, info);
   }
-}
-
-function chainLabel(hash: Uint8Array): string {
-  return networkName(hash) ?? toHex(hash);
 }
 
 function equal(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-function tryIpAddress({ host, port }: { host: string; port: number }): Address | undefined {
+function tryIpAddress({ host, port }: NetAddress): Address | undefined {
   try {
     return ipAddress(host, port);
   } catch {

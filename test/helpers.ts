@@ -1,6 +1,9 @@
 // Shared test utilities: loopback managers, raw peers that misbehave on purpose, waiting.
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { Duplex } from 'node:stream';
-import { randomPrivateKey } from '../src/crypto.js';
+import type { Connection } from '../src/connection.js';
+import { randomPrivateKey } from '../src/crypto/index.js';
 import { Peer, type PeerCloseInfo } from '../src/peer.js';
 import { PeerManager } from '../src/peer-manager.js';
 import type { PeerManagerOptions } from '../src/options.js';
@@ -15,35 +18,42 @@ export async function listeningManager(options: PeerManagerOptions = {}): Promis
   return { pm, port, address: `${pm.nodeId}@127.0.0.1:${port}` };
 }
 
-/** The next `event` of `pm`, with its argument. */
-export function next<E extends keyof PeerManagerEvents>(pm: PeerManager, event: E): Promise<Parameters<PeerManagerEvents[E]>[0]> {
-  return new Promise((resolve) => pm.once(event, ((arg: Parameters<PeerManagerEvents[E]>[0]) => resolve(arg)) as PeerManagerEvents[E]));
+/** The next `event` of `pm`, with its argument; rejects, naming the event, after `ms`. */
+export function next<E extends keyof PeerManagerEvents>(pm: PeerManager, event: E, ms = 10_000): Promise<Parameters<PeerManagerEvents[E]>[0]> {
+  const arrived = new Promise<Parameters<PeerManagerEvents[E]>[0]>((resolve) => pm.once(event, ((arg: Parameters<PeerManagerEvents[E]>[0]) => resolve(arg)) as PeerManagerEvents[E]));
+  return withTimeout(arrived, ms, `the PeerManager's next '${event}' event`);
 }
 
-/** The close info of `peer` (not `events.once`, which rejects on the 'error' event). */
-export function closed(peer: Peer): Promise<PeerCloseInfo> {
-  return peer.closed ? Promise.resolve(peer.closed) : new Promise((resolve) => peer.once('close', resolve));
+/** The close info of `peer` (not `events.once`, which rejects on the 'error' event); rejects after `ms`. */
+export function closed(peer: Peer, ms = 10_000): Promise<PeerCloseInfo> {
+  if (peer.closed) return Promise.resolve(peer.closed);
+  return withTimeout(new Promise((resolve) => peer.once('close', resolve)), ms, "the Peer's 'close' event");
 }
 
-/** Resolves once `condition()` is true, checking every few milliseconds; fails after `ms`. */
-export async function until(condition: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
+import { withTimeout } from './wait.js';
+
+export { deferred, until, withTimeout } from './wait.js';
 
 /**
- * A raw BOLT 8 connection to `port`, driven by hand: it records every message it receives,
- * and sends `init` only when told (or never), so tests can play a misbehaving node.
+ * A raw BOLT 8 connection to `port` (or over `transport`), driven by hand: it records every
+ * message it receives, and sends `init` only when told (or never), so tests can play a
+ * misbehaving node. `socket` is its TCP socket, when it has one.
  */
-export async function rawPeer(nodeId: string, port: number): Promise<{ peer: Peer; received: Uint8Array[]; sendInit: (bits?: number[]) => Promise<void> }> {
-  const peer = await Peer.connect({ host: '127.0.0.1', port, remoteNodeId: nodeId, localKey: randomPrivateKey() });
+export async function rawPeer(
+  nodeId: string,
+  port: number | Connection,
+): Promise<{ peer: Peer; socket?: Socket; received: Uint8Array[]; sendInit: (bits?: number[]) => Promise<void> }> {
+  let socket: Socket | undefined;
+  if (typeof port === 'number') {
+    socket = connect(port, '127.0.0.1');
+    await withTimeout(once(socket, 'connect'), 10_000, 'the raw peer connects');
+  }
+  const peer = Peer.initiator(socket ?? (port as Connection), { peerId: nodeId, localKey: randomPrivateKey() });
   const received: Uint8Array[] = [];
   peer.on('message', (m) => received.push(m));
+  await withTimeout(peer.ready(), 10_000, "the raw peer's handshake");
   const sendInit = (bits: number[] = [...DEFAULT_FEATURES]) => peer.send(encodeInit({ features: encodeFeatures(bits) }));
-  return { peer, received, sendInit };
+  return { peer, socket, received, sendInit };
 }
 
 /** The 2-byte type of a whole message. */
@@ -51,8 +61,12 @@ export function typeOf(message: Uint8Array): number {
   return (message[0] << 8) | message[1];
 }
 
-/** Two in-memory streams joined back to back: what one writes, the other reads. */
-export function memoryPair(): [Duplex, Duplex] {
+/**
+ * Two Node duplex streams joined back to back, delivering each write to the other side
+ * within the writer's own call (as some in-memory streams do): the hardest case for code
+ * that writes while it handles a read.
+ */
+export function syncDuplexPair(): [Duplex, Duplex] {
   const ends: Duplex[] = [];
   const end = (other: () => Duplex) =>
     new Duplex({

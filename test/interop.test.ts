@@ -10,9 +10,11 @@
  *   node --import tsx --test test/interop.test.ts
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, test, type TestContext } from 'node:test';
-import type { PeerManager, PeerManagerOptions } from '../src/index.js';
+import type { LnPeerError, PeerManager, PeerManagerOptions } from '../src/index.js';
 import {
   DEFAULT_FEATURES,
   chainHash,
@@ -20,12 +22,15 @@ import {
   decodeFeatures,
   decodeInit,
   decodePing,
+  decodeWarning,
   encodeFeatures,
   encodeInit,
   encodePing,
   encodePong,
+  formatErrorData,
   networkName,
 } from '../src/wire/index.js';
+import { next, typeOf } from './helpers.js';
 import { availability, inCI, requirePartner, requirePartners, type PartnerName } from './interop/availability.js';
 import { MESSAGES_PER_KEY, PARTNER_CLOSED_CLEANLY, sendAll, sendMany, type Endpoint } from './interop/exchange.js';
 import { LnpeerEnd, manager, pair, type Driver, type Pairing } from './interop/lnpeer.js';
@@ -33,6 +38,7 @@ import * as matrix from './interop/matrix.js';
 import {
   PartnerClosedError,
   closeAllPartners,
+  fromHex,
   nodeIdOf,
   randomKey,
   toHex,
@@ -55,17 +61,31 @@ interface Spec {
   features?: number[];
   /** Who answers lnpeer's `ping`: the test through a raw transport, the partner, or nobody. */
   pong: 'test' | 'partner' | 'never';
+  /** The chain the partner announces in `init` (`networks`), or why the `networks` check cannot apply. */
+  chain: 'bitcoin' | 'regtest' | { inapplicable: string };
 }
 
 const SPECS: Record<PartnerName, Spec> = {
-  'electrum-raw': { rawInit: RAW_INIT, pong: 'test' },
+  'electrum-raw': { rawInit: RAW_INIT, pong: 'test', chain: 'bitcoin' },
   // Electrum's Peer hangs up on peers without one bit of each of 0/1, 6/7 and 12/13;
   // lnpeer's defaults lack gossip_queries (6/7): see the refusal tests.
-  'electrum-peer': { features: [7], pong: 'partner' },
-  lnsocket: { pong: 'never' },
-  lnmessage: { pong: 'partner' },
-  'node-lightning': { rawInit: RAW_INIT, pong: 'test' },
+  'electrum-peer': { features: [7], pong: 'partner', chain: 'bitcoin' },
+  lnsocket: { pong: 'never', chain: { inapplicable: 'its `init` has no `networks`, which BOLT 1 reads as any chain.' } },
+  lnmessage: { pong: 'partner', chain: { inapplicable: 'its `init` copies the `networks` it received, so there is always a common chain.' } },
+  'node-lightning': { rawInit: RAW_INIT, pong: 'test', chain: 'bitcoin' },
+  cln: { pong: 'partner', chain: 'regtest' },
+  ldk: { pong: 'partner', chain: 'regtest' },
 };
+
+/**
+ * The driver of `partner`: for the nodes (Core Lightning, LDK), a node started for the test
+ * (stopped by `closeAllPartners`), whose node id is its own.
+ */
+async function driverOf(t: TestContext, partner: PartnerName): Promise<Driver<PartnerConnection> | undefined> {
+  if (partner === 'cln') return (await requirePartner(t, 'cln'))?.start();
+  if (partner === 'ldk') return (await requirePartner(t, 'ldk'))?.start();
+  return requirePartner(t, partner) as Promise<Driver<PartnerConnection> | undefined>;
+}
 
 /** A PeerManager for `partner` (its features added to lnpeer's defaults), and the bits it offers. */
 function managerFor(partner: PartnerName, options: PeerManagerOptions = {}): { pm: PeerManager; offered: number[] } {
@@ -90,7 +110,7 @@ function custom(type: number): Message {
 
 function checkHandshake(row: matrix.Row, p: Pairing): void {
   assert.equal(p.partner.remoteNodeId, p.lnpeer.pm.nodeId, `${p.partner.name} authenticated lnpeer's node id`);
-  assert.equal(p.info.nodeId, p.partner.localNodeId, `lnpeer authenticated ${p.partner.name}'s node id`);
+  assert.equal(p.info.peerId, p.partner.localNodeId, `lnpeer authenticated ${p.partner.name}'s node id`);
   row.pass('handshake');
 }
 
@@ -115,6 +135,13 @@ async function checkCustom(row: matrix.Row, p: Pairing): Promise<void> {
 
 /** The partner pings (its own ping, where it has one); lnpeer's pong must carry what it asked. */
 async function checkPingIn(row: matrix.Row, p: Pairing): Promise<void> {
+  if (p.partner.pingRoundTrip) {
+    // A node pings with its own machinery and checks the pong itself.
+    const { numPongBytes, pongBytes } = await p.partner.pingRoundTrip();
+    assert.equal(pongBytes, numPongBytes, `the ${p.partner.name} ping asked for ${numPongBytes} bytes back`);
+    row.pass('pingIn', `its own ping (num_pong_bytes ${numPongBytes}) got a pong of ${pongBytes} bytes, as it reported.`);
+    return;
+  }
   let ping = encodePing(4, 2);
   if (p.partner.ping) ping = await p.partner.ping();
   else await p.partner.send(ping);
@@ -125,11 +152,114 @@ async function checkPingIn(row: matrix.Row, p: Pairing): Promise<void> {
 
 /** `pm.ping()`, answered by the partner itself or, for a raw transport, by the test through it. */
 async function checkPingOut(row: matrix.Row, p: Pairing, spec: Spec): Promise<void> {
-  const pinging = p.lnpeer.pm.ping(p.lnpeer.remoteNodeId, 4);
-  assert.equal(hex(await p.partner.nextMessage()), hex(encodePing(4)), 'the partner decrypted lnpeer\'s ping'); // every driver shows it
+  const pinging = p.lnpeer.pm.ping(p.lnpeer.remoteNodeId, { pongBytes: 4 });
+  // Every driver that shows all messages shows the ping; a node shows only custom messages.
+  if (p.partner.shows !== 'custom') assert.equal(hex(await p.partner.nextMessage()), hex(encodePing(4)), 'the partner decrypted lnpeer\'s ping');
   if (spec.pong === 'test') await p.partner.send(encodePong(4));
-  assert.ok((await pinging) >= 0);
+  assert.ok((await withTimeout(pinging, 10_000, 'the pong to pm.ping()')) >= 0);
   row.pass('pingOut', spec.pong === 'test' ? 'the test answered through the raw transport.' : undefined);
+}
+
+/** A message of 65,535 bytes in all (BOLT 8's largest): type, then a payload that counts. */
+function largest(type: number): Message {
+  const m = new Uint8Array(65535);
+  m.set([type >> 8, type & 0xff]);
+  for (let i = 2; i < m.length; i++) m[i] = (i * 7) & 0xff;
+  return m;
+}
+
+async function checkLargest(row: matrix.Row, p: Pairing): Promise<void> {
+  const out = largest(0xfffb);
+  await p.lnpeer.send(out);
+  assert.equal(hex(await p.partner.nextMessage()), hex(out), 'lnpeer → partner, 65,535 bytes');
+  const back = largest(0xfff9);
+  await p.partner.send(back);
+  assert.equal(hex(await p.lnpeer.nextMessage()), hex(back), 'partner → lnpeer, 65,535 bytes');
+  row.pass('largest');
+}
+
+/**
+ * On a connection of its own: the partner sends an even type lnpeer does not know; lnpeer
+ * warns and closes (BOLT 1), and the partner received the warning.
+ */
+async function checkUnknownEven(row: matrix.Row, pm: PeerManager, driver: Driver<PartnerConnection>, role: Role, spec: Spec): Promise<void> {
+  const q = await pair(pm, driver, role, spec.rawInit);
+  await q.partner.send(fromHex('fffe2a'));
+  const event = await withTimeout(q.lnpeer.disconnected, 10_000, 'lnpeer closes on the unknown even type');
+  assert.deepEqual({ code: event.error?.code, local: event.local }, { code: 'PROTOCOL_VIOLATION', local: true });
+  assert.match(event.reason, /sent unknown even message type 65534/);
+  if (q.partner.name === 'lnsocket') {
+    // It drops what arrives just before a close: its reader ends without the warning.
+    await assert.rejects(q.partner.nextMessage(), /closed by remote/);
+    row.partnerBug('unknownEven', 'lnsocket-unread-on-close', 'never reads the warning', 'lnpeer closed with PROTOCOL_VIOLATION after its warning; lnsocket\'s reader ended without a message ("closed by remote").');
+    return;
+  }
+  let warning: string;
+  if (q.partner.receivedWarnings) {
+    warning = (await withTimeout(waitForWarning(q.partner), 10_000, `${q.partner.name} logs lnpeer's warning`))!;
+  } else {
+    const message = await q.partner.nextMessage();
+    assert.equal(typeOf(message), 1, 'the next message lnpeer sent is a warning');
+    warning = formatErrorData(decodeWarning(message).data);
+  }
+  assert.match(warning, /Invalid unknown even msg type 65534/);
+  const { reason } = await withTimeout(q.partner.closed, 10_000, `${q.partner.name} sees lnpeer close`);
+  row.pass('unknownEven', `lnpeer closed with PROTOCOL_VIOLATION; ${q.partner.name} received the warning "${warning}" and saw the close ("${reason}").`);
+}
+
+/** Polls a node's own report of the warnings it received (its log) until one arrives. */
+async function waitForWarning(partner: PartnerConnection): Promise<string> {
+  for (;;) {
+    const [first] = await partner.receivedWarnings!();
+    if (first !== undefined) return first;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * lnpeer announces a chain the partner is not on: the connection ends with lnpeer's own
+ * typed error, promptly, whichever side hangs up first.
+ */
+async function checkNetworks(row: matrix.Row, partner: PartnerName, driver: Driver<PartnerConnection>, role: Role): Promise<void> {
+  const spec = SPECS[partner];
+  if (typeof spec.chain === 'object') {
+    row.notApplicable('networks', spec.chain.inapplicable);
+    return;
+  }
+  const ours = spec.chain === 'regtest' ? 'bitcoin' : 'regtest';
+  const { pm } = managerFor(partner, { networks: [ours] });
+  const key = randomKey();
+  let failure: Promise<LnPeerError>;
+  let partnerEnd: Promise<PartnerConnection>;
+  if (role === 'initiator') {
+    const listener = await driver.listen!({ privateKey: key });
+    failure = pm.connect(listener.nodeId, { host: listener.host, port: listener.port }).then(
+      () => assert.fail('connect() resolved with no common chain'),
+      (e: LnPeerError) => e,
+    );
+    partnerEnd = listener.accepted;
+  } else {
+    const { port } = await pm.listen({ port: 0, host: '127.0.0.1' });
+    failure = next(pm, 'connection:failed').then((event) => event.error);
+    partnerEnd = driver.connect({ nodeId: pm.nodeId, host: '127.0.0.1', port, privateKey: key });
+  }
+  partnerEnd.catch(() => {}); // a partner that refuses the connection never hands it over
+  // A raw transport has no init of its own: the test sends one, on the partner's chain.
+  const raw = spec.rawInit ? await withTimeout(partnerEnd, 10_000, `${partner}'s end of the connection`) : undefined;
+  if (raw) await raw.send(spec.rawInit!).catch(() => {});
+  const error = await withTimeout(failure, 10_000, 'lnpeer reports the missing common chain');
+  if (error.code === 'NO_COMMON_NETWORK') {
+    assert.match(error.message, new RegExp(`is on ${spec.chain}; this node is on ${ours}`));
+  } else {
+    // The partner read lnpeer's init before sending its own, and hung up without a word
+    // (LDK, when act three and init arrive in one read): lnpeer never saw its chain, and
+    // names its own networks among the likely causes.
+    assert.equal(error.code, 'CONNECTION_CLOSED', error.message);
+    assert.match(error.message, new RegExp(`before sending init .*the networks it announces \\(${ours}\\)`));
+  }
+  if (raw) await withTimeout(raw.closed, 10_000, `${partner} sees the connection end`);
+  const how = role === 'initiator' ? '`connect()` rejected' : '`connection:failed`';
+  row.pass('networks', `lnpeer announced ${ours}, the partner ${spec.chain}: ${how} with ${error.code} ("${error.message.replace(/[0-9a-f]{66}/, '…')}").`);
 }
 
 async function checkBulk(row: matrix.Row, p: Pairing): Promise<void> {
@@ -170,14 +300,22 @@ async function connectAndExchange(driver: Driver<PartnerConnection>, partner: Pa
   return { row, spec, pm, p };
 }
 
-/** Every check on one connection: for partners without a bug in the way. */
+/** The checks that end a connection, each on a connection of its own. */
+async function endings(row: matrix.Row, pm: PeerManager, driver: Driver<PartnerConnection>, partner: PartnerName, role: Role): Promise<void> {
+  await checkUnknownEven(row, pm, driver, role, SPECS[partner]);
+  await checkNetworks(row, partner, driver, role);
+}
+
+/** Every check: for partners without a bug in the way. */
 async function fullPairing(t: TestContext, partner: PartnerName, role: Role): Promise<void> {
-  const driver: Driver<PartnerConnection> | undefined = await requirePartner(t, partner);
+  const driver = await driverOf(t, partner);
   if (!driver) return;
-  const { row, spec, p } = await connectAndExchange(driver, partner, role);
+  const { row, spec, pm, p } = await connectAndExchange(driver, partner, role);
   await checkPingOut(row, p, spec);
   await checkBulk(row, p);
+  await checkLargest(row, p);
   await checkClose(row, p, role);
+  await endings(row, pm, driver, partner, role);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -228,10 +366,8 @@ describe("Electrum electrum.lnpeer.Peer (what a wallet runs)", () => {
       assert.match(refused.reason, /^GracefulDisconnect\('remote does not support <LnFeatures\.GOSSIP_QUERIES_REQ: 64>'\)$/);
       assert.deepEqual(initBits(refused.init!.received!), [...DEFAULT_FEATURES], 'Electrum refused the init with lnpeer\'s defaults');
       const event = await withTimeout(lnpeer.disconnected, 5000, 'lnpeer sees Electrum hang up');
-      assert.deepEqual(
-        { local: event.local, error: event.error, reason: event.reason },
-        { local: false, error: undefined, reason: 'the remote closed the connection right after init; it may require features this node does not offer (offered: 1, 9, 13, 15, 45)' },
-      );
+      assert.deepEqual({ local: event.local, error: event.error }, { local: false, error: undefined });
+      assert.match(event.reason, /^the remote closed the connection right after init; the remote may have refused (one of: )?the features this node offers \(1, 9, 13, 15, 45; /);
       // silently: no warning, no error, nothing after its init
       assert.deepEqual(lnpeer.remoteErrors, []);
       await assert.rejects(lnpeer.nextMessage(0), /disconnected/);
@@ -246,17 +382,26 @@ describe("Electrum electrum.lnpeer.Peer (what a wallet runs)", () => {
 });
 
 test('npm lnsocket (initiator only): lnpeer responder; lnsocket never answers a ping', async (t) => {
-  const lnsocket: Driver<PartnerConnection> | undefined = await requirePartner(t, 'lnsocket');
+  const lnsocket = await driverOf(t, 'lnsocket');
   if (!lnsocket) return;
   // A short pong timeout for the ping that lnsocket will not answer (second connection).
   const pongTimeoutMs = 500;
   const { row, pm, p } = await connectAndExchange(lnsocket, 'lnsocket', 'responder', { pongTimeoutMs });
   await checkBulk(row, p);
+  // lnsocket overflows its wasm memory on the largest messages, which kills its process: each
+  // size runs in a child process of its own (the same exchange), at the largest it survives
+  // and one byte more, and at 65,535.
+  const runs = { 'to-lnsocket': [65_424, 65_425, 65_535], 'from-lnsocket': [65_472, 65_473, 65_535] };
+  const outcomes = await Promise.all(Object.entries(runs).flatMap(([direction, sizes]) => sizes.map((size) => lnsocketOverflow(size, direction))));
+  const [survivesIn, diesIn, largestIn, survivesOut, diesOut, largestOut] = outcomes;
+  for (const survived of [survivesIn, survivesOut]) assert.match(survived, /^received \d+ bytes, intact\nclean\nexit: 0$/);
+  for (const died of [diesIn, largestIn, diesOut, largestOut]) assert.match(died, /RuntimeError: memory access out of bounds/);
   await checkClose(row, p, 'responder');
+  await endings(row, pm, lnsocket, 'lnsocket', 'responder');
 
   // lnsocket has no ping handling: it decrypts lnpeer's ping and sends nothing back.
   const q = await pair(pm, lnsocket, 'responder');
-  const pinging = pm.ping(q.lnpeer.remoteNodeId, 4);
+  const pinging = pm.ping(q.lnpeer.remoteNodeId, { pongBytes: 4 });
   const ping = await q.partner.nextMessage();
   assert.equal(hex(ping), hex(encodePing(4)), 'lnsocket decrypted the ping');
   await assert.rejects(pinging, { code: 'TIMEOUT' });
@@ -265,9 +410,35 @@ test('npm lnsocket (initiator only): lnpeer responder; lnsocket never answers a 
   assert.equal((await withTimeout(q.partner.closed, 5000, 'lnsocket sees the close')).reason, 'closed by remote');
   const fact = `lnsocket decrypted lnpeer's ping (\`${hex(ping)}\`) and sent nothing back; \`pm.ping()\` rejected with ${event.error!.code} after ${pongTimeoutMs} ms (\`pongTimeoutMs\`) and lnpeer closed the connection.`;
   row.partnerBug('pingOut', 'lnsocket-no-pong', 'never answered', fact);
+  row.partnerBug(
+    'largest',
+    'lnsocket-large-messages',
+    'overflows above 65,424 B in, 65,472 B out',
+    `65,424 bytes to lnsocket and 65,472 bytes from it crossed intact; one byte more, or 65,535 bytes, either way killed the process: "${/RuntimeError: [^\n]*/.exec(largestIn)![0]}".`,
+  );
 });
 
+/** Runs test/interop/lnsocket_overflow.ts; resolves with what the child printed and its exit. */
+function lnsocketOverflow(size: number, direction: string): Promise<string> {
+  const script = fileURLToPath(new URL('./interop/lnsocket_overflow.ts', import.meta.url));
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--conditions=lnpeer-source', '--import', 'tsx', script, String(size), direction], { timeout: 60_000 }, (error, stdout, stderr) =>
+      resolve(`${stdout}${stderr}exit: ${error ? (error.code ?? error.signal) : 0}`),
+    );
+  });
+}
+
 test('npm lnmessage (initiator only): lnpeer responder', (t) => fullPairing(t, 'lnmessage', 'responder'));
+
+describe('Core Lightning (lightningd): sendcustommsg and the custommsg hook', () => {
+  test('lnpeer initiator', (t) => fullPairing(t, 'cln', 'initiator'));
+  test('lnpeer responder', (t) => fullPairing(t, 'cln', 'responder'));
+});
+
+describe("LDK (its PeerManager with a real ChannelManager, over TCP)", () => {
+  test('lnpeer initiator', (t) => fullPairing(t, 'ldk', 'initiator'));
+  test('lnpeer responder', (t) => fullPairing(t, 'ldk', 'responder'));
+});
 
 describe('npm @node-lightning/noise (raw: the test runs init through it)', () => {
   for (const role of ['initiator', 'responder'] as const) {
@@ -280,7 +451,9 @@ describe('npm @node-lightning/noise (raw: the test runs init through it)', () =>
       const [nodeLightning, electrumRaw] = partners;
       const { row, spec, pm, p } = await connectAndExchange(nodeLightning, 'node-lightning', role);
       await checkPingOut(row, p, spec);
+      await checkLargest(row, p);
       await checkClose(row, p, role);
+      await endings(row, pm, nodeLightning, 'node-lightning', role);
 
       /** 1,002 in the first direction; then the second direction, up to where it stops. */
       const bulk = async (q: Pairing) => {

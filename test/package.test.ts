@@ -30,7 +30,7 @@ try {
 } catch (err) {
   if (!(err instanceof LnPeerError) || err.code !== 'INTERNAL_TYPE') throw err;
 }
-console.log(info.nodeId === alice.nodeId, await received === bob.nodeId + ':65531:hi');
+console.log(info.peerId === alice.nodeId, await received === bob.nodeId + ':65531:hi');
 await Promise.all([alice.close(), bob.close()]);
 `;
 
@@ -71,7 +71,11 @@ describe('npm pack', () => {
     const tsc = join(repo, 'node_modules', 'typescript', 'bin', 'tsc');
     for (const resolution of ['Bundler', 'NodeNext'] as const) {
       writeFileSync(join(consumer, 'tsconfig.json'), tsconfig(resolution));
-      execFileSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8' });
+      try {
+        execFileSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8' });
+      } catch (err) {
+        assert.fail(`tsc (${resolution}) failed on the consumer project:\n${(err as { stdout?: string }).stdout}`);
+      }
     }
     const output = execFileSync(process.execPath, [join(consumer, 'out', 'index.js')], { cwd: consumer, encoding: 'utf8', timeout: 30_000 });
     assert.equal(output.trim(), 'true true');

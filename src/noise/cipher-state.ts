@@ -2,7 +2,7 @@
  * One direction of a BOLT 8 transport: a key, its nonce counter and its own chaining key
  * for key rotation (BOLT 8 "Lightning Message Key Rotation").
  */
-import { aead, hkdf2, type Aead } from '../crypto.js';
+import { aead, hkdf2, type Aead } from '../crypto/index.js';
 
 const EMPTY = new Uint8Array(0);
 

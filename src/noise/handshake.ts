@@ -2,7 +2,7 @@
  * The BOLT 8 handshake (Noise_XK_secp256k1_ChaChaPoly_SHA256), sans I/O: each method takes
  * the bytes of one act and returns the bytes of the next. The caller moves the bytes.
  */
-import { aead, curve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto.js';
+import { aead, curve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto/index.js';
 import { LnPeerError, type HandshakeFailure } from '../errors.js';
 import { CipherState } from './cipher-state.js';
 
@@ -64,17 +64,26 @@ abstract class Handshake {
   protected ck: Uint8Array = PROTOCOL_NAME_HASH;
   protected h: Uint8Array;
   protected tempKey: Uint8Array = EMPTY;
-  protected readonly ephemeral: KeyPair;
   protected readonly cipher: Aead;
   protected readonly curve: Curve;
+  private readonly ephemeralPrivateKey: Uint8Array | undefined;
+  private ephemeralKey: KeyPair | undefined;
 
   protected constructor(responderStaticKey: Uint8Array, options: HandshakeOptions) {
     this.cipher = options.aead ?? aead;
     this.curve = options.curve ?? curve;
     // BOLT 8 "Handshake State Initialization": h = SHA-256(h || rs.pub.serializeCompressed()).
     this.h = sha256(H_AFTER_PROLOGUE, responderStaticKey);
-    // BOLT 8: "a node MUST generate a new ephemeral key with strong cryptographic randomness."
-    this.ephemeral = keyPair(options.ephemeralPrivateKey ?? randomPrivateKey(), this.curve);
+    this.ephemeralPrivateKey = options.ephemeralPrivateKey;
+  }
+
+  /**
+   * BOLT 8: "a node MUST generate a new ephemeral key with strong cryptographic randomness."
+   * Made when first needed: a responder spends no scalar multiplication on a connection that
+   * never sends act one.
+   */
+  protected get ephemeral(): KeyPair {
+    return (this.ephemeralKey ??= keyPair(this.ephemeralPrivateKey ?? randomPrivateKey(), this.curve));
   }
 
   protected mixHash(data: Uint8Array): void {

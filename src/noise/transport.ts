@@ -3,14 +3,13 @@
  * packets (`encrypt(len) || encrypt(message)`) and any chunking of the received byte stream
  * back into whole messages.
  */
-import { TAG_LENGTH } from '../crypto.js';
+import { TAG_LENGTH } from '../crypto/types.js';
 import { LnPeerError } from '../errors.js';
 import { writeU16 } from '../bytes.js';
 import { ByteQueue } from './byte-queue.js';
+import { MAX_MESSAGE_LENGTH } from '../wire/message-types.js';
 import type { CipherState } from './cipher-state.js';
 
-/** BOLT 8: "The maximum size of any Lightning message MUST NOT exceed 65535 bytes." */
-export const MAX_MESSAGE_LENGTH = 65535;
 /** The encrypted 2-byte length prefix: 2 + 16-byte tag. */
 export const LENGTH_PREFIX_SIZE = 2 + TAG_LENGTH;
 
@@ -93,9 +92,10 @@ function checkLength(message: Uint8Array): void {
 }
 
 /**
- * Decrypts incoming packets from a byte stream delivered in any chunking. Memory held is
- * bounded by one packet (at most 65569 bytes) plus the chunk being pushed.
- * After a failure it refuses further input: the nonce stream cannot be resynchronised.
+ * Decrypts incoming packets from a byte stream delivered in any chunking: `push` what
+ * arrives, then take whole messages with `next`, as many as the caller wants per turn. Memory
+ * held is what was pushed and not yet taken. After a failure it refuses further input: the
+ * nonce stream cannot be resynchronised.
  */
 export class MessageDecryptor {
   private readonly queue = new ByteQueue();
@@ -109,16 +109,20 @@ export class MessageDecryptor {
     return this.queue.length;
   }
 
-  /**
-   * Adds received bytes and calls `onMessage` for each whole message they complete, in order.
-   * Throws `DECRYPT_FAILED` when a tag does not authenticate.
-   */
-  push(chunk: Uint8Array, onMessage: (message: Uint8Array) => void): void {
-    if (this.failed) throw this.failed;
+  /** Adds received bytes. */
+  push(chunk: Uint8Array): void {
     this.queue.push(chunk);
+  }
+
+  /**
+   * The next whole message (2-byte type + payload), or `undefined` until more bytes arrive.
+   * Throws `DECRYPT_FAILED` when a tag does not authenticate, then on every later call.
+   */
+  next(): Uint8Array | undefined {
+    if (this.failed) throw this.failed;
     while (true) {
       const needed = this.bodyLength < 0 ? LENGTH_PREFIX_SIZE : this.bodyLength + TAG_LENGTH;
-      if (this.queue.length < needed) return;
+      if (this.queue.length < needed) return undefined;
       // A packet that spans received chunks is gathered in a shared buffer: every AEAD returns
       // a new plaintext (or writes `lengthBytes`), never a view of its input.
       const plaintext = this.cipher.open(this.queue.take(needed, gather()), this.bodyLength < 0 ? lengthBytes : undefined);
@@ -131,12 +135,11 @@ export class MessageDecryptor {
         );
         throw this.failed;
       }
-      if (this.bodyLength < 0) {
-        this.bodyLength = (plaintext[0] << 8) | plaintext[1];
-      } else {
+      if (this.bodyLength >= 0) {
         this.bodyLength = -1;
-        onMessage(plaintext);
+        return plaintext;
       }
+      this.bodyLength = (plaintext[0] << 8) | plaintext[1];
     }
   }
 }

@@ -33,6 +33,12 @@ export {
 } from './address.js';
 export {
   BOLT_MESSAGE_TYPES,
+  ERROR_TYPE,
+  INIT_TYPE,
+  MAX_MESSAGE_LENGTH,
+  PING_TYPE,
+  PONG_TYPE,
+  WARNING_TYPE,
   channelIdOf,
   isBoltMessageType,
   isChannelMessageType,
@@ -42,7 +48,6 @@ export {
   type BoltMessageType,
 } from './message-types.js';
 export {
-  MAX_MESSAGE_SIZE,
   MAX_PONG_BYTES,
   combinedFeatures,
   decodeError,
@@ -61,4 +66,4 @@ export {
   type InitMessage,
   type PingMessage,
 } from './messages.js';
-export { CHAIN_HASHES, chainHash, networkName, parseNetwork, type NetworkName } from './networks.js';
+export { CHAIN_HASHES, chainHash, chainLabel, networkName, parseNetwork, type NetworkName } from './networks.js';

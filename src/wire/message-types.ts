@@ -19,6 +19,23 @@ export interface BoltMessageType {
   channelIdOffset?: number;
 }
 
+/**
+ * BOLT 1 "Lightning Message Format" and BOLT 8: "The maximum size of any Lightning message
+ * MUST NOT exceed 65535 bytes" (the 2-byte type included).
+ */
+export const MAX_MESSAGE_LENGTH = 65535;
+
+/** BOLT 1 `warning`. */
+export const WARNING_TYPE = 1;
+/** BOLT 1 `init`. */
+export const INIT_TYPE = 16;
+/** BOLT 1 `error`. */
+export const ERROR_TYPE = 17;
+/** BOLT 1 `ping`. */
+export const PING_TYPE = 18;
+/** BOLT 1 `pong`. */
+export const PONG_TYPE = 19;
+
 // BOLT 2: every message starts with its `channel_id` (or `temporary_channel_id`), except
 // `open_channel` and `open_channel2`, which start with `chain_hash` (32 bytes) before it.
 const AFTER_CHAIN_HASH = 32;

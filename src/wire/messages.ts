@@ -13,17 +13,9 @@ import { concatBytes, copyBytes, readU16, toHex, writeU16 } from '../bytes.js';
 import { LnPeerError } from '../errors.js';
 import { type Address, decodeAddress, encodeAddress } from './address.js';
 import { orFeatures } from './features.js';
-import { messageTypeOf } from './message-types.js';
+import { ERROR_TYPE as ERROR, INIT_TYPE as INIT, MAX_MESSAGE_LENGTH, PING_TYPE as PING, PONG_TYPE as PONG, WARNING_TYPE as WARNING, messageTypeOf } from './message-types.js';
 import { decodeTlvStream, encodeTlvStream, type TlvRecord, type TlvSchema } from './tlv.js';
 
-/** BOLT 1 "Lightning Message Format": "the maximum possible size is 65535 bytes". */
-export const MAX_MESSAGE_SIZE = 0xffff;
-
-const INIT = 16;
-const ERROR = 17;
-const WARNING = 1;
-const PING = 18;
-const PONG = 19;
 
 /** BOLT 1 "The `ping` and `pong` Messages": a `ping` with `num_pong_bytes` ≥ 65532 gets no `pong`. */
 export const MAX_PONG_BYTES = 65531;
@@ -201,7 +193,7 @@ export interface PingMessage {
  */
 export function encodePing(numPongBytes: number, paddingLength = 0): Uint8Array {
   checkU16(numPongBytes, 'ping num_pong_bytes');
-  checkLength(paddingLength, MAX_MESSAGE_SIZE - 6, 'ping padding');
+  checkLength(paddingLength, MAX_MESSAGE_LENGTH - 6, 'ping padding');
   return message(PING, [u16(numPongBytes), u16Prefixed(new Uint8Array(paddingLength), 'ping ignored')]);
 }
 
@@ -286,8 +278,8 @@ class MessageReader {
 /** Type + payload parts, refusing more than 65535 bytes in all with `MESSAGE_TOO_LONG`. */
 function message(type: number, parts: Uint8Array[]): Uint8Array {
   const msg = concatBytes([u16(type), ...parts]);
-  if (msg.length > MAX_MESSAGE_SIZE) {
-    throw new LnPeerError('MESSAGE_TOO_LONG', `message of type ${type} would be ${msg.length} bytes: at most ${MAX_MESSAGE_SIZE} are allowed`, {
+  if (msg.length > MAX_MESSAGE_LENGTH) {
+    throw new LnPeerError('MESSAGE_TOO_LONG', `message of type ${type} would be ${msg.length} bytes: at most ${MAX_MESSAGE_LENGTH} are allowed`, {
       length: msg.length,
     });
   }

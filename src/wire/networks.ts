@@ -31,6 +31,11 @@ export function networkName(hash: Uint8Array): NetworkName | undefined {
   return NAMES.find((name) => CHAIN_HASHES[name] === hex);
 }
 
+/** A chain hash as people read it: the network's name where known, else its hex. */
+export function chainLabel(hash: Uint8Array): string {
+  return networkName(hash) ?? toHex(hash);
+}
+
 /**
  * A chain hash from what a person gives: a network name, 64 hex characters (wire order) or
  * 32 bytes. Anything else throws `INVALID_ARGUMENT` naming the allowed values.

@@ -20,6 +20,14 @@ const drivers = {
   lnsocket: async () => (await import('./partners/lnsocket.js')).lnsocketPartner,
   lnmessage: async () => (await import('./partners/lnmessage.js')).lnmessagePartner,
   'node-lightning': async () => (await import('./partners/node-lightning.js')).nodeLightning,
+  cln: async () => (await import('./partners/cln.js')).cln,
+  ldk: async () => (await import('./partners/ldk.js')).ldk,
+};
+
+/** Partners whose driver module checks its own presence (`export function availability()`). */
+const selfChecking: Partial<Record<PartnerName, () => Promise<Availability>>> = {
+  cln: async () => (await import('./partners/cln.js')).availability(),
+  ldk: async () => (await import('./partners/ldk.js')).availability(),
 };
 
 export type PartnerName = keyof typeof drivers;
@@ -76,7 +84,8 @@ const cache = new Map<PartnerName, Promise<Availability>>();
 export function availability(name: PartnerName): Promise<Availability> {
   let found = cache.get(name);
   if (!found) {
-    found = name.startsWith('electrum') ? Promise.resolve(electrumAvailability()) : npmAvailability(name);
+    const check = selfChecking[name];
+    found = check ? check() : name.startsWith('electrum') ? Promise.resolve(electrumAvailability()) : npmAvailability(name);
     cache.set(name, found);
   }
   return found;

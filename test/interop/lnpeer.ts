@@ -55,7 +55,7 @@ export class LnpeerEnd implements Endpoint {
       message.set(payload, 2);
       this.queue.push(message);
     });
-    pm.on('peer:connect', (info) => info.nodeId === remoteNodeId && this.connect.resolve(info));
+    pm.on('peer:connect', (info) => info.peerId === remoteNodeId && this.connect.resolve(info));
     const remoteError = (info: RemoteErrorInfo) => info.peerId === remoteNodeId && this.remoteErrors.push(info);
     pm.on('peer:warning', remoteError).on('peer:error', remoteError);
     pm.on('peer:disconnect', (event) => {
@@ -89,6 +89,8 @@ export class LnpeerEnd implements Endpoint {
 /** A driver in the shape `pair` needs: every partner connects; some listen. */
 export interface Driver<C extends PartnerConnection> {
   readonly name: string;
+  /** A node with an identity of its own (see `Partner.nodeId`). */
+  readonly nodeId?: string;
   connect(options: ConnectOptions): Promise<C>;
   listen?(options: ListenOptions): Promise<PartnerListener & { accepted: Promise<C> }>;
 }
@@ -109,7 +111,7 @@ export interface Pairing<C extends PartnerConnection = PartnerConnection> {
  */
 export async function pair<C extends PartnerConnection>(pm: PeerManager, driver: Driver<C>, role: Role, rawInit?: Message): Promise<Pairing<C>> {
   const key = randomKey();
-  const lnpeer = new LnpeerEnd(pm, nodeIdOf(key));
+  const lnpeer = new LnpeerEnd(pm, driver.nodeId ?? nodeIdOf(key));
   let partner: C;
   let info: Promise<PeerInfo>;
   if (role === 'initiator') {

@@ -32,6 +32,18 @@ export const CHECKS = {
     heading: '1,002 messages each way',
     meaning: '1,002 numbered messages each way on one connection, in order and intact: both directions rotate their keys at least twice (BOLT 8: after every 500 messages).',
   },
+  largest: {
+    heading: '65,535-byte message each way',
+    meaning: 'the largest Lightning message (BOLT 8: 65,535 bytes, the 2-byte type included) crossed each way intact.',
+  },
+  unknownEven: {
+    heading: 'unknown even type from the partner',
+    meaning: 'the partner sent an even type lnpeer does not know: lnpeer sent a `warning` (which the partner received) and closed the connection, reporting `PROTOCOL_VIOLATION` (BOLT 1: "MUST close the connection").',
+  },
+  networks: {
+    heading: '`networks` without a common chain',
+    meaning: 'lnpeer announced a chain the partner is not on: the connection ended with lnpeer\'s typed error `NO_COMMON_NETWORK` (a rejected `connect()`, or `connection:failed`), within seconds, and the partner saw it end.',
+  },
   close: {
     heading: 'clean close',
     meaning: 'the initiator closed; the other side saw an orderly end (no error), and so did the closer.',
@@ -50,6 +62,10 @@ export const PAIRINGS: readonly (readonly [PartnerName, Role])[] = [
   ['lnmessage', 'responder'],
   ['node-lightning', 'initiator'],
   ['node-lightning', 'responder'],
+  ['cln', 'initiator'],
+  ['cln', 'responder'],
+  ['ldk', 'initiator'],
+  ['ldk', 'responder'],
 ];
 
 /** Pairings where lnpeer offers too little on purpose: the partner must say why it refuses. */
@@ -72,6 +88,18 @@ export const BUGS = {
     what: 'It has no ping handling at all: a `ping` is decrypted and handed to the app, and no `pong` is sent. An lnpeer keepalive (`pingIntervalMs`) therefore drops it after `pongTimeoutMs`.',
     pinned: 'lnsocket must have received the `ping` intact, and `pm.ping()` must reject with `TIMEOUT` (lnpeer then closes). lnpeer\'s `pong` to lnsocket\'s own ping is checked on the same connection.',
   },
+  'lnsocket-large-messages': {
+    partner: 'lnsocket',
+    title: 'overflows its wasm memory on the largest messages',
+    what: 'Its buffers are too small for BOLT 8\'s largest packets: it sends messages up to 65,472 bytes and receives up to 65,424 bytes; a larger one overruns its wasm heap, and the process dies of it ("RuntimeError: memory access out of bounds", at the latest when lnsocket frees the connection).',
+    pinned: 'each size runs in a child process: the largest it survives (65,424 bytes to it, 65,472 from it) must cross intact and close cleanly; one byte more, and 65,535 bytes, must kill the process with that error.',
+  },
+  'lnsocket-unread-on-close': {
+    partner: 'lnsocket',
+    title: 'drops what it received just before a close',
+    what: 'Messages that arrive right before the connection closes are never handed to its reader: it does not see the `warning` lnpeer sends before hanging up on a protocol violation.',
+    pinned: 'lnpeer must close with `PROTOCOL_VIOLATION` on the unknown even type, and lnsocket\'s reader must end without a message. The same check with every partner that can read it (Electrum, node-lightning, Core Lightning, LDK) shows the warning.',
+  },
 } as const;
 
 export type BugId = keyof typeof BUGS;
@@ -81,6 +109,8 @@ interface Cell {
   /** What was seen, worth reading (features sent, who closed, what failed and how). */
   fact?: string;
   bug?: BugId;
+  /** The check cannot apply to this partner: why. */
+  inapplicable?: string;
 }
 
 /** What one pairing showed. */
@@ -90,6 +120,11 @@ export class Row {
   /** The check passed; `fact` (optional) says what was seen. */
   pass(check: Check, fact?: string): void {
     this.cells.set(check, { text: '✓', fact });
+  }
+
+  /** The check cannot apply to this partner (it has no such behaviour): `why`, said in the document. */
+  notApplicable(check: Check, why: string): void {
+    this.cells.set(check, { text: '—', inapplicable: why });
   }
 
   /** The check cannot pass because of the partner's `bug`; what happened (`fact`) was asserted exactly. */
@@ -145,6 +180,8 @@ const DISPLAY: Record<PartnerName, (version: string) => string> = {
   lnsocket: (v) => `npm \`lnsocket\` ${v}`,
   lnmessage: (v) => `npm \`lnmessage\` ${v}`,
   'node-lightning': (v) => `npm \`@node-lightning/noise\` ${v}`,
+  cln: (v) => `Core Lightning ${v} (\`lightningd\`)`,
+  ldk: (v) => `LDK (npm \`lightningdevkit\` ${v})`,
 };
 
 /** Feature bits as the document lists them. */
@@ -173,10 +210,12 @@ export function render(versions: Record<PartnerName, string>): string {
     '     `npm test` fails when this file differs from what the tests saw;',
     '     `UPDATE_INTEROP_DOC=1 npm test` rewrites it, and only when every pairing passed. -->',
     '',
-    'lnpeer, through its public API (`PeerManager`), against Lightning transports that nobody',
-    'here wrote, over TCP on 127.0.0.1: every partner in every role it has. The partners are',
-    'driven by `test/interop/` (see its README); CI installs all of them and fails when one is',
-    'missing. "lnpeer is" names lnpeer\'s role in the BOLT 8 handshake.',
+    'lnpeer, through its public API (`PeerManager`), against Lightning implementations that',
+    'nobody here wrote, over TCP on 127.0.0.1: two real nodes (Core Lightning\'s `lightningd`,',
+    'and LDK\'s `PeerManager` with a real `ChannelManager`), a wallet (Electrum), and the BOLT 8',
+    'libraries of JavaScript, every one in every role it has. The partners are driven by',
+    '`test/interop/` (see its README); CI installs all of them and fails when one is missing.',
+    '"lnpeer is" names lnpeer\'s role in the BOLT 8 handshake.',
     '',
     '## Matrix',
     '',
@@ -188,7 +227,7 @@ export function render(versions: Record<PartnerName, string>): string {
     const bugs = cellsOf(partner, role).filter(([, cell]) => cell.bug);
     out.push(`| ${name(partner)} | ${role} | ${cells.join(' | ')} | ${bugs.length ? 'pass; partner bug pinned' : 'pass'} |`);
   }
-  out.push('', '✓: checked and passed. ✗: the partner cannot pass this check; the test asserts exactly how it fails (below), so it still fails if lnpeer is at fault.', '');
+  out.push('', '✓: checked and passed. ✗: the partner cannot pass this check; the test asserts exactly how it fails (below), so it still fails if lnpeer is at fault. —: the check cannot apply to this partner (below).', '');
 
   out.push('## Known partner bugs', '');
   bugIds.forEach((id, i) => {
@@ -235,7 +274,8 @@ export function render(versions: Record<PartnerName, string>): string {
   for (const [partner, role] of PAIRINGS) {
     out.push(`### ${name(partner)}, lnpeer ${role}`, '');
     for (const [check, cell] of cellsOf(partner, role)) {
-      if (cell.fact) out.push(`- ${CHECKS[check].heading}: ${cell.bug ? `partner bug ${footnote(cell.bug)}` : cell.fact}`);
+      if (cell.inapplicable) out.push(`- ${CHECKS[check].heading}: not applicable: ${cell.inapplicable}`);
+      else if (cell.fact) out.push(`- ${CHECKS[check].heading}: ${cell.bug ? `partner bug ${footnote(cell.bug)}` : cell.fact}`);
     }
     out.push('');
   }

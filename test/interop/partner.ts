@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { getPublicKey } from '@noble/secp256k1';
+import { withTimeout } from '../wait.js';
 
 export type Role = 'initiator' | 'responder';
 
@@ -41,6 +42,23 @@ export interface PartnerConnection {
    * `ping`, whole, once written. Absent for raw transports.
    */
   ping?(): Promise<Message>;
+  /**
+   * What `nextMessage` shows: `all` (every message after `init`; transports and wallets) or
+   * `custom` (only what a node hands to its custom-message API: Core Lightning's `custommsg`
+   * hook, LDK's `CustomMessageHandler`; pings and pongs never show). Default `all`.
+   */
+  readonly shows?: 'all' | 'custom';
+  /**
+   * Nodes that ping with their own machinery and check the pong themselves (Core Lightning's
+   * `ping` RPC, LDK's timer tick): the partner pings, and this resolves once the partner
+   * accepted the pong, with the `num_pong_bytes` it asked for and the `byteslen` it got.
+   */
+  pingRoundTrip?(): Promise<{ numPongBytes: number; pongBytes: number }>;
+  /**
+   * Nodes: the `warning` and `error` messages the partner received on this connection, as
+   * its own log or API reports them (their text), oldest first.
+   */
+  receivedWarnings?(): Promise<string[]>;
   /** Closes from the partner's side and frees everything it holds (process, socket, wasm). */
   close(): Promise<void>;
   /** Resolves (never rejects) when the partner sees the connection end, with why. */
@@ -52,13 +70,14 @@ export interface ConnectOptions {
   nodeId: string;
   host: string;
   port: number;
-  /** The partner's static key: 32 bytes or 64 hex. */
+  /** The partner's static key: 32 bytes or 64 hex. Ignored by nodes with an identity of their own (`Partner.nodeId`). */
   privateKey: Uint8Array | string;
   /** Handshake (and, for self-`init` partners, `init`) must finish within this. Default 10 s. */
   timeoutMs?: number;
 }
 
 export interface ListenOptions {
+  /** Ignored by nodes with an identity of their own (`Partner.nodeId`). */
   privateKey: Uint8Array | string;
   timeoutMs?: number;
 }
@@ -76,6 +95,11 @@ export interface PartnerListener {
 
 export interface Partner {
   readonly name: string;
+  /**
+   * A node with an identity of its own (a running Core Lightning or LDK node): every
+   * connection it makes or accepts has this node id, whatever `privateKey` says.
+   */
+  readonly nodeId?: string;
   /** The partner as initiator. */
   connect(options: ConnectOptions): Promise<PartnerConnection>;
   /** The partner as responder; absent for initiator-only partners. */
@@ -98,6 +122,8 @@ export class PartnerClosedError extends Error {
 // Helpers shared by the drivers.
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+export { deferred, withTimeout } from '../wait.js';
 
 export function toHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
@@ -127,28 +153,6 @@ export function randomKey(): Uint8Array {
       // not a valid scalar (astronomically rare): draw again
     }
   }
-}
-
-/** Rejects after `ms` with a message naming what was awaited; the timer never holds the process. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
-    timer.unref();
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** A promise with its resolve/reject outside (Promise.withResolvers is Node 22+). */
-export function deferred<T>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
-  let resolve!: (v: T) => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => {}); // a rejection nobody awaited must not crash the test run
-  return { promise, resolve, reject };
 }
 
 /**

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fromHex, readU16, toHex } from '../src/bytes.js';
-import { isValidPublicKey } from '../src/crypto.js';
-import { LnPeerError, type LnPeerErrorCode } from '../src/errors.js';
+import { fromHex, readU16, toHex } from '../../src/bytes.js';
+import { isValidPublicKey } from '../../src/crypto/index.js';
+import { LnPeerError, type LnPeerErrorCode } from '../../src/errors.js';
 import {
   BOLT_MESSAGE_TYPES,
   CHAIN_HASHES,
   DEFAULT_FEATURES,
-  MAX_MESSAGE_SIZE,
+  MAX_MESSAGE_LENGTH,
   MAX_PONG_BYTES,
   chainHash,
   channelIdOf,
@@ -55,7 +55,7 @@ import {
   type TlvRecord,
   type TlvSchema,
   type TlvValidator,
-} from '../src/wire/index.js';
+} from '../../src/wire/index.js';
 
 // ---------------------------------------------------------------------------------------
 // Vectors and helpers
@@ -671,7 +671,7 @@ describe('error and warning', () => {
   });
   it('refuse a bad channel id or too much data', () => {
     throwsCode(() => encodeError(new Uint8Array(31)), 'INVALID_ARGUMENT');
-    assert.equal(encodeError(channelId, new Uint8Array(65499)).length, MAX_MESSAGE_SIZE);
+    assert.equal(encodeError(channelId, new Uint8Array(65499)).length, MAX_MESSAGE_LENGTH);
     throwsCode(() => encodeError(channelId, new Uint8Array(65500)), 'MESSAGE_TOO_LONG');
   });
   it('formatErrorData prints printable ASCII and hex for anything else', () => {
@@ -690,9 +690,9 @@ describe('ping and pong', () => {
     assert.deepEqual(decodePong(encodePong(0)), { byteslen: 0 });
   });
   it('enforce the 65535-byte message size', () => {
-    assert.equal(encodePing(65535, 65529).length, MAX_MESSAGE_SIZE);
+    assert.equal(encodePing(65535, 65529).length, MAX_MESSAGE_LENGTH);
     throwsCode(() => encodePing(0, 65530), 'MESSAGE_TOO_LONG');
-    assert.equal(encodePong(MAX_PONG_BYTES).length, MAX_MESSAGE_SIZE);
+    assert.equal(encodePong(MAX_PONG_BYTES).length, MAX_MESSAGE_LENGTH);
     throwsCode(() => encodePong(MAX_PONG_BYTES + 1), 'MESSAGE_TOO_LONG');
   });
   it('refuse arguments that are not u16 lengths', () => {

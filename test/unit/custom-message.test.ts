@@ -1,9 +1,9 @@
 // CustomMessage: the codec (hex and bytes) and the validator's rules, each with its own code.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CustomMessage, MAX_PAYLOAD_LENGTH } from '../src/custom-message.js';
-import { LnPeerError, type LnPeerErrorCode } from '../src/errors.js';
-import { BOLT_MESSAGE_TYPES } from '../src/wire/message-types.js';
+import { CustomMessage, MAX_PAYLOAD_LENGTH } from '../../src/custom-message.js';
+import { LnPeerError, type LnPeerErrorCode } from '../../src/errors.js';
+import { BOLT_MESSAGE_TYPES } from '../../src/wire/message-types.js';
 
 function fails(fn: () => unknown, code: LnPeerErrorCode, message: RegExp): void {
   assert.throws(fn, (err: unknown) => {

@@ -1,0 +1,58 @@
+/**
+ * The primitives BOLT 8 needs (BOLT 8 "Handshake State": ECDH, HKDF, encryptWithAD,
+ * decryptWithAD, SHA-256), behind one module: nothing else in lnpeer imports a crypto library.
+ *
+ * Built on audited libraries only. The noble libraries are the default and run everywhere;
+ * the platform module adds faster backends where it has them (on Node: `node:crypto` for the
+ * AEAD, libsecp256k1 when the optional `secp256k1` package is installed).
+ */
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { platformAeads, platformCurves } from '#platform';
+import { nobleAead, nobleCurve } from './noble.js';
+import type { Aead, Curve } from './types.js';
+
+export type { Aead, Curve } from './types.js';
+export { TAG_LENGTH } from './types.js';
+export { isValidPrivateKey, nobleAead, nobleCurve, randomPrivateKey } from './noble.js';
+
+/** SHA-256 of the concatenation of `parts`. */
+export function sha256(...parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return nobleSha256(parts[0]);
+  const h = nobleSha256.create();
+  for (const p of parts) h.update(p);
+  return h.digest();
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * BOLT 8 `HKDF(salt, ikm)`: RFC 5869 HKDF-SHA256 with a zero-length `info`, 64 bytes out,
+ * returned as its two 32-byte halves.
+ */
+export function hkdf2(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Array] {
+  const out = hkdf(nobleSha256, ikm, salt, EMPTY, 64);
+  return [out.subarray(0, 32), out.subarray(32, 64)];
+}
+
+/** Every secp256k1 implementation available here, fastest first (the test suite runs the spec vectors through each). */
+export const curveBackends: readonly Curve[] = [...platformCurves, nobleCurve];
+
+/** The secp256k1 implementation lnpeer uses: the fastest available. */
+export const curve: Curve = curveBackends[0];
+
+/** Every AEAD available on this platform, fastest first (the test suite runs the spec vectors through each). */
+export const aeadBackends: readonly Aead[] = [...platformAeads, nobleAead];
+
+/** The AEAD lnpeer uses: the fastest available. */
+export const aead: Aead = aeadBackends[0];
+
+/** The 33-byte compressed public key of a 32-byte private key. */
+export function getPublicKey(privateKey: Uint8Array): Uint8Array {
+  return curve.getPublicKey(privateKey);
+}
+
+/** True when `publicKey` is a 33-byte compressed encoding of a point on secp256k1. */
+export function isValidPublicKey(publicKey: Uint8Array): boolean {
+  return curve.isValidPublicKey(publicKey);
+}

@@ -1,0 +1,47 @@
+/** The side of the platform seam for browsers and every other JavaScript runtime (see types.ts). */
+import type { Connection } from '../connection.js';
+import type { Aead, Curve } from '../crypto/types.js';
+import { LnPeerError } from '../errors.js';
+import type { TcpListener } from './types.js';
+
+export { EventEmitter } from './emitter.js';
+
+export const PLATFORM = 'browser';
+
+/** Callbacks waiting for the next task, run in order from one message on one channel. */
+let deferred: (() => void)[] = [];
+let channel: InstanceType<typeof MessageChannel> | undefined;
+
+export function defer(fn: () => void): void {
+  deferred.push(fn);
+  if (deferred.length > 1) return;
+  // A message event is a task of its own, so pending network events run first (setTimeout(0)
+  // would be clamped to 4 ms after a few nested calls).
+  if (!channel) {
+    channel = new MessageChannel();
+    channel.port1.addEventListener('message', () => {
+      const ready = deferred;
+      deferred = [];
+      for (const callback of ready) callback();
+    });
+    channel.port1.start();
+  }
+  channel.port2.postMessage(null);
+}
+
+export function unref(): void {}
+
+export const platformAeads: readonly Aead[] = [];
+export const platformCurves: readonly Curve[] = [];
+
+function noTcp(): LnPeerError {
+  return new LnPeerError('UNSUPPORTED', 'TCP is not available on this platform (a browser has only WebSocket): connect to a ws:// or wss:// address, or set the wsProxy option');
+}
+
+export function dialTcp(): Promise<Connection> {
+  return Promise.reject(noTcp());
+}
+
+export function listenTcp(): Promise<TcpListener> {
+  return Promise.reject(noTcp());
+}
