@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { toHex } from './bytes.js';
 import { LnPeerError, PeerManager, parsePeerAddress, type PeerManagerOptions } from './index.js';
+import { DEFAULT_MAX_PROXY_CONNECTIONS, startWsProxy } from './ws-proxy.js';
 
 /** Exit codes: documented in `--help`. */
 const EXIT_OK = 0;
@@ -33,8 +34,22 @@ Commands:
   listen    accept connections and print every incoming custom message
   connect   connect to a node, send messages given as arguments, print what comes back
   send      connect to a node, send hex messages read from standard input, one per line
+  ws-proxy  bridge WebSockets from web pages to the TCP nodes it is allowed to reach
 
 Run "lnpeer <command> --help" for a command's options.`,
+  'ws-proxy': `Usage: lnpeer ws-proxy --allow HOST:PORT [--allow HOST:PORT]... [--port N] [--host HOST] [--max-connections N]
+
+A WebSocket-to-TCP bridge for web pages: a WebSocket opened on /<host>:<port> is joined to a
+TCP connection to that node (the convention of lnpeer's and lnmessage's wsProxy option). It
+connects only to the --allow targets and refuses every other (HTTP 403): a proxy that goes
+anywhere it is told is an open relay into its network. Prints one JSON line per connection
+opened, closed or refused; runs until interrupted (Ctrl-C).
+
+  --allow HOST:PORT    a node it may connect to (repeat for each; IPv6 in brackets)
+  --port N             port to listen on (default 8080; 0 picks a free one)
+  --host HOST          address to listen on (default 127.0.0.1)
+  --max-connections N  connections bridged at once (default 256)
+  -h, --help           this help`,
   listen: `Usage: lnpeer listen [--port N] [--host HOST] [--echo] [options]
 
 Accepts Lightning connections and prints its node id, each peer that connects or leaves,
@@ -76,6 +91,8 @@ const OPTIONS = {
   host: { type: 'string' },
   echo: { type: 'boolean' },
   send: { type: 'string', multiple: true },
+  allow: { type: 'string', multiple: true },
+  'max-connections': { type: 'string' },
   wait: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
@@ -135,12 +152,31 @@ async function listen(values: Values): Promise<number> {
   if (values.echo) pm.on('custommsg', ({ peerId, type, payload }) => void pm.sendCustomMsg(peerId, encode(type, payload)).catch(printError));
   const bound = await pm.listen({ port, host: values.host ?? '127.0.0.1' });
   print('listening', { nodeId: pm.nodeId, host: bound.host, port: bound.port, address: `${pm.nodeId}@${bound.host}:${bound.port}` });
-  await new Promise<void>((resolve) => {
+  await untilInterrupted();
+  await pm.close();
+  return EXIT_OK;
+}
+
+async function wsProxy(values: Values): Promise<number> {
+  if (!values.allow?.length) throw new UsageError('give at least one --allow HOST:PORT: the proxy connects only to the targets it is told');
+  const proxy = await startWsProxy({
+    port: integer(values.port, 'port', 8080),
+    host: values.host ?? '127.0.0.1',
+    allow: values.allow,
+    maxConnections: integer(values['max-connections'], 'max-connections', DEFAULT_MAX_PROXY_CONNECTIONS),
+    onEvent: ({ event, ...details }) => print(event, details),
+  });
+  print('listening', { host: proxy.address.host, port: proxy.address.port, allow: values.allow });
+  await untilInterrupted();
+  await proxy.close();
+  return EXIT_OK;
+}
+
+function untilInterrupted(): Promise<void> {
+  return new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
-  await pm.close();
-  return EXIT_OK;
 }
 
 /** Connects, runs `body` with a send function, waits for replies, closes. */
@@ -205,8 +241,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${usage}\n`);
       return EXIT_OK;
     }
-    if (positionals.length > (command === 'listen' ? 0 : 1)) throw new UsageError(`unexpected argument "${positionals.at(-1)}"`);
+    if (positionals.length > (command === 'listen' || command === 'ws-proxy' ? 0 : 1)) throw new UsageError(`unexpected argument "${positionals.at(-1)}"`);
     if (command === 'listen') return await listen(values);
+    if (command === 'ws-proxy') return await wsProxy(values);
     if (command === 'connect') return await connect(positionals[0], values);
     return await sendFromStdin(positionals[0], values);
   } catch (err) {

@@ -81,6 +81,12 @@ export interface PeerManagerOptions {
    * (await earlier sends first). Default 16 MiB.
    */
   maxQueuedBytes?: number;
+  /**
+   * A WebSocket-to-TCP proxy (`ws://…` or `wss://…`) through which every TCP address is
+   * reached, as `${wsProxy}/${host}:${port}` (lnmessage's convention): how a web page talks
+   * to a node that only listens on TCP. `lnpeer ws-proxy` is one. Default: none.
+   */
+  wsProxy?: string;
 }
 
 /** The options with every default applied and every value checked. */
@@ -101,6 +107,7 @@ export interface ResolvedOptions {
   readonly handshakesPerSecondPerHost: number;
   readonly maxPeers: number;
   readonly maxQueuedBytes: number;
+  readonly wsProxy: string | undefined;
 }
 
 export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOptions {
@@ -135,7 +142,22 @@ export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOption
     handshakesPerSecondPerHost: count(options.handshakesPerSecondPerHost, 'handshakesPerSecondPerHost', DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST, true),
     maxPeers: count(options.maxPeers, 'maxPeers', DEFAULT_MAX_PEERS),
     maxQueuedBytes: count(options.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_MAX_QUEUED_BYTES),
+    wsProxy: parseWsProxy(options.wsProxy),
   };
+}
+
+function parseWsProxy(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'ws:' && url.protocol !== 'wss:') || url.search || url.hash) {
+    throw new LnPeerError('INVALID_ARGUMENT', `wsProxy must be a ws:// or wss:// URL without query or fragment, such as "wss://proxy.example.com", got ${describe(value)}`, { value });
+  }
+  return url.href.replace(/\/+$/, '');
 }
 
 function parsePrivateKey(value: Uint8Array | string | undefined): Uint8Array {

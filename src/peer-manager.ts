@@ -3,7 +3,7 @@
  * `sendCustomMsg` and the `custommsg` event, with the limits of docs/architecture.md
  * "Limits".
  */
-import { dialTcp, EventEmitter, listenTcp } from '#platform';
+import { attachWebSocket, dialTcp, EventEmitter, listenTcp, listenWebSocket } from '#platform';
 import { parseHostPort, parsePeerAddress, type Direction, type NetAddress, type PeerAddress } from './addresses.js';
 import { describe, toHex } from './bytes.js';
 import { asConnection, type Connection, type Transport } from './connection.js';
@@ -16,6 +16,8 @@ import { Peer, type PeerCloseInfo } from './peer.js';
 import { HostRateLimiter } from './rate-limit.js';
 import { Session, type PeerInfo, type RemoteErrorInfo, type SessionHooks } from './session.js';
 import type { TcpListener } from './platform/types.js';
+import { dialWebSocket } from './transports/websocket.js';
+import type { HttpServerLike, WebSocketListenerOptions } from './transports/websocket-server.js';
 import type { TypedEmitter } from './typed-emitter.js';
 import { abortError, checkWaitOptions, deadline, untilAborted, type WaitOptions } from './wait.js';
 import { MAX_PONG_BYTES } from './wire/messages.js';
@@ -97,6 +99,13 @@ export interface ListenOptions {
   port?: number;
   /** Address to listen on. Default `127.0.0.1` (`0.0.0.0` for every IPv4 interface). */
   host?: string;
+  /**
+   * BOLT 8 over WebSocket instead of TCP, for browsers (Node, with the `ws` package): `true`
+   * for an HTTP server of its own on `host:port`, or `{ server, path }` to accept upgrades on
+   * the application's `http.Server` (then `host` and `port` are not used). `path` limits the
+   * upgrades taken to one path; `maxFrameBytes` caps a frame (default 256 KiB).
+   */
+  websocket?: boolean | (WebSocketListenerOptions & { server?: HttpServerLike });
   /** Aborting it stops listening. */
   signal?: AbortSignal;
 }
@@ -178,7 +187,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     }
     if (typeof host !== 'string' || host === '') throw new LnPeerError('INVALID_ARGUMENT', `listen() host must be a host name or an IP address, got ${describe(host)}`);
     if (signal?.aborted) throw abortError(signal, 'listen()');
-    const listener = await listenTcp({ host, port }, (connection, remote) => this.#accept(connection, remote), (error) => this.emit('error', error));
+    const listener = await this.#openListener({ host, port }, options.websocket);
     this.#listeners.add(listener);
     const stop = () => {
       this.#listeners.delete(listener);
@@ -187,6 +196,17 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     if (this.#closing.signal.aborted || signal?.aborted) stop();
     else signal?.addEventListener('abort', stop, { once: true });
     return listener.address;
+  }
+
+  #openListener(address: NetAddress, websocket: ListenOptions['websocket']): Promise<TcpListener> {
+    const onConnection = (connection: Connection, remote: NetAddress) => this.#accept(connection, remote);
+    const onError = (error: LnPeerError) => this.emit('error', error);
+    if (!websocket) return listenTcp(address, onConnection, onError);
+    const options = websocket === true ? {} : websocket;
+    if (options.server) {
+      return attachWebSocket(options.server, options, onConnection).then((attached) => ({ address: { host: '', port: 0 }, close: attached.close }));
+    }
+    return listenWebSocket(address, options, onConnection, onError);
   }
 
   /**
@@ -394,9 +414,12 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   }
 
   #openTransport(address: PeerAddress, signal: AbortSignal): Promise<Connection> {
-    const timeoutMs = this.#options.connectTimeoutMs;
-    if (address.transport === 'tcp') return dialTcp(address, { signal, timeoutMs });
-    return Promise.reject(new LnPeerError('UNSUPPORTED', `${address.transport}:// addresses are not supported yet`, { address: address.url }));
+    const options = { signal, timeoutMs: this.#options.connectTimeoutMs };
+    if (address.url) return dialWebSocket(address.url, options);
+    const { wsProxy } = this.#options;
+    // A page reaches a TCP-only node through a WebSocket-to-TCP proxy (lnmessage's convention).
+    if (wsProxy) return dialWebSocket(`${wsProxy}/${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, options);
+    return dialTcp(address, options);
   }
 
   /** The handshake as initiator on `transport`, then `init`; `signal` aborts it. */
@@ -500,7 +523,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     const refused = !info.local && !info.error;
     if (session.peerInfo) {
       // A remote that hangs up in silence right after init (Electrum does) refused something.
-      const reason = refused && session.silentSinceInit ? `${info.reason} right after init; ${this.#hangUpHint(session)}` : info.reason;
+      const reason = refused && session.quietSinceInit ? `${info.reason} right after init; ${this.#hangUpHint(session)}` : info.reason;
       this.#emit('peer:disconnect', { peerId: session.peerId, direction: session.direction, reason, local: info.local, ...(info.error ? { error: info.error } : {}) });
       return;
     }

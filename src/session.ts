@@ -118,7 +118,7 @@ export class Session {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastReceived = Date.now();
   private initReceived = false;
-  private heardSinceInit = false;
+  private exchangedSinceInit = false;
   /** Pings sent and not yet answered, oldest first (pongs come back in order). */
   private pings: PendingPing[] = [];
   private unflushedReplies = 0;
@@ -147,11 +147,11 @@ export class Session {
   }
 
   /**
-   * True when the remote sent nothing after its `init`: a peer that hangs up then (Electrum
-   * does) most likely refused something in this node's `init`, without saying so.
+   * True when nothing crossed either way after the `init` exchange: a peer that hangs up then
+   * (Electrum does) most likely refused something in this node's `init`, without saying so.
    */
-  get silentSinceInit(): boolean {
-    return !this.heardSinceInit;
+  get quietSinceInit(): boolean {
+    return !this.exchangedSinceInit;
   }
 
   /** The connected peer's description; `undefined` until `init` was exchanged. */
@@ -177,6 +177,7 @@ export class Session {
         ),
       );
     }
+    this.exchangedSinceInit = true;
     return this.peer.send(message);
   }
 
@@ -236,7 +237,7 @@ export class Session {
       if (this.state === 'init') {
         this.onInit(type, message);
       } else {
-        this.heardSinceInit = true;
+        this.exchangedSinceInit = true;
         this.dispatch(type, message);
       }
     } catch (err) {

@@ -2,6 +2,7 @@
 import type { Connection } from '../connection.js';
 import type { Aead, Curve } from '../crypto/types.js';
 import { LnPeerError } from '../errors.js';
+import type { WebSocketConstructor } from '../transports/websocket.js';
 import type { TcpListener } from './types.js';
 
 export { EventEmitter } from './emitter.js';
@@ -36,6 +37,25 @@ export const platformCurves: readonly Curve[] = [];
 
 function noTcp(): LnPeerError {
   return new LnPeerError('UNSUPPORTED', 'TCP is not available on this platform (a browser has only WebSocket): connect to a ws:// or wss:// address, or set the wsProxy option');
+}
+
+/** The browser's own WebSocket. */
+export async function loadWebSocket(): Promise<WebSocketConstructor> {
+  const global = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (!global) throw new LnPeerError('UNSUPPORTED', 'this platform has no WebSocket');
+  return global;
+}
+
+function noWebSocketServer(): LnPeerError {
+  return new LnPeerError('UNSUPPORTED', 'a WebSocket listener needs Node.js (a browser cannot accept connections)');
+}
+
+export function listenWebSocket(): Promise<TcpListener> {
+  return Promise.reject(noWebSocketServer());
+}
+
+export function attachWebSocket(): Promise<{ close(): Promise<void> }> {
+  return Promise.reject(noWebSocketServer());
 }
 
 export function dialTcp(): Promise<Connection> {

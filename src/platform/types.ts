@@ -8,6 +8,8 @@ import type { Aead, Curve } from '../crypto/types.js';
 import type { LnPeerError } from '../errors.js';
 import type { NetAddress } from '../addresses.js';
 import type { WaitOptions } from '../wait.js';
+import type { WebSocketConstructor } from '../transports/websocket.js';
+import type { HttpServerLike, WebSocketListenerOptions } from '../transports/websocket-server.js';
 
 /** A TCP listener (Node only). */
 export interface TcpListener {
@@ -31,6 +33,12 @@ export interface Platform {
   readonly platformCurves: readonly Curve[];
   /** Opens a TCP connection; rejects with `UNSUPPORTED` where there is no TCP. */
   dialTcp(address: NetAddress, options?: WaitOptions): Promise<Connection>;
+  /** The WebSocket client class; rejects with `UNSUPPORTED` where there is none. */
+  loadWebSocket(): Promise<WebSocketConstructor>;
+  /** Listens for BOLT 8 over WebSocket on an HTTP server of its own (Node). */
+  listenWebSocket(address: NetAddress, options: WebSocketListenerOptions, onConnection: (connection: Connection, remote: NetAddress) => void, onError: (error: LnPeerError) => void): Promise<TcpListener>;
+  /** Accepts BOLT 8 over WebSocket on the application's HTTP server (Node). */
+  attachWebSocket(server: HttpServerLike, options: WebSocketListenerOptions, onConnection: (connection: Connection, remote: NetAddress) => void): Promise<{ close(): Promise<void> }>;
   /** Listens for TCP connections; rejects with `UNSUPPORTED` where there is no TCP. */
   listenTcp(address: NetAddress, onConnection: (connection: Connection, remote: NetAddress) => void, onError: (error: LnPeerError) => void): Promise<TcpListener>;
 }

@@ -466,7 +466,7 @@ describe('PeerManager', () => {
       console.log('closed');
     `;
     // A handle left open would keep the child alive until the spawn timeout kills it (status null).
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 20_000 });
+    const run = spawnSync(process.execPath, ['--conditions=lnpeer-source', '--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../..', import.meta.url), encoding: 'utf8', timeout: 20_000 });
     assert.equal(run.stderr, '');
     assert.equal(run.stdout.trim(), 'closed');
     assert.equal(run.signal, null, 'the child exited on its own, not killed by the timeout');
