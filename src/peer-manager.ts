@@ -20,6 +20,7 @@ import { dialWebSocket } from './transports/websocket.js';
 import type { HttpServerLike, WebSocketListenerOptions } from './transports/websocket-server.js';
 import type { TypedEmitter } from './typed-emitter.js';
 import { abortError, checkWaitOptions, deadline, untilAborted, type WaitOptions } from './wait.js';
+import { MessageStream, type FlowControl, type MessageFilter, type MessagesOptions } from './message-stream.js';
 import { MAX_PONG_BYTES } from './wire/messages.js';
 import { chainLabel } from './wire/networks.js';
 
@@ -142,6 +143,9 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   readonly #attempts = new Map<string, Attempt>();
   readonly #listeners = new Set<TcpListener>();
   readonly #noticedTypes = new Set<number>();
+  /** Iterators of `messages()` that have not ended. */
+  readonly #streams = new Set<MessageStream>();
+  readonly #flow: FlowControl = { pause: (peerId) => this.pause(peerId), resume: (peerId) => this.resume(peerId) };
   readonly #rateLimiter: HostRateLimiter;
   /** How each session that has not finished `init` settles its `active` promise. */
   readonly #activations = new Map<Session, { activate: (info: PeerInfo) => void; fail: (error: LnPeerError) => void }>();
@@ -157,7 +161,11 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
       this.#activations.delete(s);
       this.#emit('peer:connect', s.peerInfo!);
     },
-    onCustomMessage: (s, type, payload) => this.#emit('custommsg', { peerId: s.peerId, type, payload }),
+    onCustomMessage: (s, type, payload) => {
+      const message = { peerId: s.peerId, type, payload };
+      this.#emit('custommsg', message);
+      for (const stream of this.#streams) if (stream.matches(message)) stream.push(message);
+    },
     onRemoteError: (_s, kind, info) => this.#emit(kind === 'error' ? 'peer:error' : 'peer:warning', info),
     onClose: (s, info) => {
       const activation = this.#activations.get(s);
@@ -165,6 +173,11 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
       this.#onSessionClose(s, info, activation?.fail);
     },
   };
+
+  /** The feature bits this node offers in `init` (the defaults and the application's), ascending. */
+  get features(): number[] {
+    return [...this.#options.offeredBits].sort((a, b) => a - b);
+  }
 
   /** Throws `INVALID_ARGUMENT` or `INVALID_PRIVATE_KEY` when an option is not valid. */
   constructor(options: PeerManagerOptions = {}) {
@@ -335,6 +348,59 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     }
   }
 
+  /**
+   * The incoming custom messages that match `options` (a type or types, a peer), as an async
+   * iterator, from this call on: `for await (const m of pm.messages({ type: 0xfff9 }))`. A
+   * consumer that falls behind by `bufferSize` messages (default 256) pauses the peers whose
+   * messages keep coming (their connections are not read until it catches up), or, with
+   * `overflow: 'error'`, ends with `QUEUE_FULL`. `signal`, `break` or `close()` end it.
+   * Every message is also emitted as `custommsg`.
+   */
+  messages(options: MessagesOptions = {}): AsyncIterableIterator<CustomMessageEvent> {
+    this.#assertOpen();
+    const stream = new MessageStream(checkObject(options, 'messages()'), this.#flow, (s) => this.#streams.delete(s));
+    this.#streams.add(stream);
+    return stream;
+  }
+
+  /**
+   * The next incoming custom message that matches `options` (a type or types, a peer).
+   * Rejects with `TIMEOUT` after `timeoutMs`, `ABORTED`, or `MANAGER_CLOSED`.
+   */
+  async nextMessage(options: MessageFilter & WaitOptions = {}): Promise<CustomMessageEvent> {
+    this.#assertOpen();
+    const { signal, timeoutMs, ...filter } = checkWaitOptions(options, 'nextMessage()');
+    const stream = new MessageStream({ ...filter, bufferSize: 1 }, this.#flow, (s) => this.#streams.delete(s));
+    this.#streams.add(stream);
+    const wait = deadline({ signal, timeoutMs }, 'nextMessage()');
+    try {
+      const next = await untilAborted(stream.next(), wait.signal, 'nextMessage()');
+      if (next.done) throw new LnPeerError('MANAGER_CLOSED', 'nextMessage(): the PeerManager was closed');
+      return next.value;
+    } finally {
+      wait.done();
+      stream.end();
+    }
+  }
+
+  /**
+   * Stops reading from a connected peer: its messages wait in its connection (and TCP slows
+   * it down) until `resume(peerId)`. Pauses count: each wants its own `resume`. Returns false
+   * when the peer is not connected.
+   */
+  pause(peerId: string | Uint8Array): boolean {
+    const session = this.#sessions.get(nodeIdHex(peerId));
+    session?.pause();
+    return session !== undefined;
+  }
+
+  /** Undoes one `pause(peerId)`; the peer is read again when no pause is left. */
+  resume(peerId: string | Uint8Array): boolean {
+    const session = this.#sessions.get(nodeIdHex(peerId));
+    session?.resume();
+    return session !== undefined;
+  }
+
   /** The connected peers (init exchanged), with their features, address, direction and connect time. */
   peers(): PeerInfo[] {
     const list: PeerInfo[] = [];
@@ -380,6 +446,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
 
   async #close(): Promise<void> {
     this.#closing.abort(new LnPeerError('MANAGER_CLOSED', 'the PeerManager was closed'));
+    for (const stream of this.#streams) stream.end();
     const listeners = [...this.#listeners].map((l) => l.close());
     this.#listeners.clear();
     const handshakes = [...this.#inbound].map((peer) => peer.close('the peer manager is closing'));
@@ -587,6 +654,11 @@ function addressOf(peerId: string | Uint8Array, address: NetAddress | string): P
     throw new LnPeerError('INVALID_ADDRESS', `connect() address must be { host: string, port: 1 to 65535 }, got ${describe(address)}`);
   }
   return { peerId: id, transport: 'tcp', ...parseHostPort(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) };
+}
+
+function checkObject<T extends object>(options: T, call: string): T {
+  if (typeof options !== 'object' || options === null) throw new LnPeerError('INVALID_ARGUMENT', `${call} options must be an object, got ${describe(options)}`);
+  return options;
 }
 
 /** A controller aborted when any of `signals` aborts (with its reason); `done()` stops listening. */

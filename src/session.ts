@@ -122,8 +122,8 @@ export class Session {
   /** Pings sent and not yet answered, oldest first (pongs come back in order). */
   private pings: PendingPing[] = [];
   private unflushedReplies = 0;
-  /** Reading is paused by the application (`PeerManager.pause`). */
-  private pausedByApp = false;
+  /** Pauses of reading by the application (`PeerManager.pause`) not yet undone. */
+  private pausesByApp = 0;
   /** This session has paused the peer's reading (for either reason above). */
   private readingPaused = false;
 
@@ -196,9 +196,16 @@ export class Session {
     return new Promise((resolve, reject) => this.sendPing(pongBytes, resolve, reject));
   }
 
-  /** Stops (true) or restarts (false) reading from this peer, for the application. */
-  setPaused(paused: boolean): void {
-    this.pausedByApp = paused;
+  /** Stops reading from this peer, for the application; counted: each `pause` wants a `resume`. */
+  pause(): void {
+    this.pausesByApp++;
+    this.updateReading();
+  }
+
+  /** Undoes one `pause`; reading restarts when none is left. */
+  resume(): void {
+    if (this.pausesByApp === 0) return;
+    this.pausesByApp--;
     this.updateReading();
   }
 
@@ -368,7 +375,7 @@ export class Session {
   };
 
   private updateReading(): void {
-    const pause = this.pausedByApp || this.unflushedReplies > MAX_UNFLUSHED_REPLIES;
+    const pause = this.pausesByApp > 0 || this.unflushedReplies > MAX_UNFLUSHED_REPLIES;
     if (pause === this.readingPaused || !this.peer.isOpen) return;
     this.readingPaused = pause;
     if (pause) this.peer.pause();
