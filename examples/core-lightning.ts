@@ -1,5 +1,5 @@
 // Talking to a Core Lightning node: send it a custom message and print what it sends back.
-// Run: npx tsx examples/core-lightning.ts <node_id>@<host>:<port> [hex message]
+// Run: npm run example examples/core-lightning.ts <node_id>@<host>:<port> [hex message]
 //
 // On the Core Lightning side, a custom message from lnpeer reaches plugins through the
 // `custommsg` hook, and a plugin answers with the `sendcustommsg` RPC. A whole plugin, in
@@ -27,7 +27,7 @@ import { PeerManager } from '../src/index.js';
 
 const [target, message = 'fff168656c6c6f'] = process.argv.slice(2);
 if (!target) {
-  console.error('usage: npx tsx examples/core-lightning.ts <node_id>@<host>:<port> [hex message]');
+  console.error('usage: npm run example examples/core-lightning.ts <node_id>@<host>:<port> [hex message]');
   process.exit(2);
 }
 

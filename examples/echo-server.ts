@@ -1,5 +1,5 @@
 // An echo server: every custom message that arrives is sent back to its sender.
-// Run: npx tsx examples/echo-server.ts [port]   (prints the address to connect to)
+// Run: npm run example examples/echo-server.ts [port]   (prints the address to connect to)
 // In an app, import from 'lnpeer'; the examples import the source so they run without a build.
 import { PeerManager } from '../src/index.js';
 

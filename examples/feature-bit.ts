@@ -1,7 +1,7 @@
 // Offering a custom feature bit, and speaking a protocol only to peers that offer it too.
 // bLIP-0002: custom feature bits are above 255; odd means "optional": peers that do not
 // know it connect anyway (an even bit would make them disconnect, BOLT 1).
-// Run: npx tsx examples/feature-bit.ts
+// Run: npm run example examples/feature-bit.ts
 import { PeerManager, type PeerInfo } from '../src/index.js';
 
 const SWAP_FEATURE = 301; // odd: optional

@@ -1,7 +1,7 @@
 /**
  * Custom messages: application messages with their own 16-bit type (BOLT 1 "Lightning
  * Message Format"), as Core Lightning's `sendcustommsg` and `custommsg` hook carry them.
- * Pure: a codec and the validator of DESIGN "Validation of an outgoing custom message".
+ * Pure: a codec and the validator of outgoing custom messages (docs/custom-messages.md).
  */
 import { bytesOrHex, describe, readU16, toHex, writeU16 } from './bytes.js';
 import { LnPeerError } from './errors.js';
@@ -20,7 +20,7 @@ export const MAX_PAYLOAD_LENGTH = MAX_MESSAGE_LENGTH - 2;
 const APP_HANDLED_BOLT_TYPES: ReadonlySet<number> = new Set([7, 9]);
 
 /**
- * Custom-range types already in use elsewhere (SPEC-NOTES §3.2): sending them is allowed,
+ * Custom-range types already in use elsewhere (bLIP-0050, bLIP-0017, Eclair's source): sending them is allowed,
  * but a peer may read them as something else.
  */
 const KNOWN_CUSTOM_TYPES: ReadonlyMap<number, string> = new Map<number, string>([

@@ -111,7 +111,7 @@ export interface ListenOptions {
   signal?: AbortSignal;
 }
 
-/** What `connect()` attempts are shared by: one per node id (DESIGN: concurrent callers share one attempt). */
+/** A `connect()` attempt: one per node id, shared by concurrent callers (docs/architecture.md). */
 interface Attempt {
   promise: Promise<PeerInfo>;
   controller: AbortController;

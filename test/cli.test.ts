@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { FROM_SOURCE } from './helpers.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
 const LISTENER_KEY = '11'.repeat(32);
@@ -15,7 +16,7 @@ const children: ChildProcessWithoutNullStreams[] = [];
 after(() => children.forEach((c) => c.kill('SIGKILL')));
 
 function cli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: repo, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [...FROM_SOURCE, 'src/cli.ts', ...args], { cwd: repo, env: { ...process.env, ...env } });
   children.push(child);
   return child;
 }

@@ -8,9 +8,10 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { FROM_SOURCE } from './helpers.js';
 
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const tsx = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', ...args], { cwd: repo, timeout: 30_000 });
+const tsx = (args: string[]) => promisify(execFile)(process.execPath, [...FROM_SOURCE, ...args], { cwd: repo, timeout: 30_000 });
 
 describe('examples', () => {
   it('npm run demo: both directions, a request/response, a validation error, exit 0', async () => {
@@ -23,7 +24,7 @@ describe('examples', () => {
   });
 
   it('echo-server.ts echoes, and core-lightning.ts talks to it as to a node', async () => {
-    const server = spawn(process.execPath, ['--import', 'tsx', 'examples/echo-server.ts', '0'], { cwd: repo });
+    const server = spawn(process.execPath, [...FROM_SOURCE, 'examples/echo-server.ts', '0'], { cwd: repo });
     try {
       const first = await new Promise<string>((resolve) => createInterface({ input: server.stdout }).once('line', resolve));
       const address = /^echo server at (\S+)$/.exec(first)?.[1];

@@ -34,6 +34,9 @@ import { withTimeout } from './wait.js';
 
 export { deferred, until, withTimeout } from './wait.js';
 
+/** Node's arguments to run a TypeScript file of this repository from source (`#platform` included). */
+export const FROM_SOURCE = ['--conditions=lnpeer-source', '--import', 'tsx'];
+
 /**
  * A raw BOLT 8 connection to `port` (or over `transport`), driven by hand: it records every
  * message it receives, and sends `init` only when told (or never), so tests can play a
@@ -42,18 +45,19 @@ export { deferred, until, withTimeout } from './wait.js';
 export async function rawPeer(
   nodeId: string,
   port: number | Connection,
-): Promise<{ peer: Peer; socket?: Socket; received: Uint8Array[]; sendInit: (bits?: number[]) => Promise<void> }> {
+  localKey: Uint8Array = randomPrivateKey(),
+): Promise<{ peer: Peer; socket?: Socket; localKey: Uint8Array; received: Uint8Array[]; sendInit: (bits?: number[]) => Promise<void> }> {
   let socket: Socket | undefined;
   if (typeof port === 'number') {
     socket = connect(port, '127.0.0.1');
     await withTimeout(once(socket, 'connect'), 10_000, 'the raw peer connects');
   }
-  const peer = Peer.initiator(socket ?? (port as Connection), { peerId: nodeId, localKey: randomPrivateKey() });
+  const peer = Peer.initiator(socket ?? (port as Connection), { peerId: nodeId, localKey });
   const received: Uint8Array[] = [];
   peer.on('message', (m) => received.push(m));
   await withTimeout(peer.ready(), 10_000, "the raw peer's handshake");
   const sendInit = (bits: number[] = [...DEFAULT_FEATURES]) => peer.send(encodeInit({ features: encodeFeatures(bits) }));
-  return { peer, socket, received, sendInit };
+  return { peer, socket, localKey, received, sendInit };
 }
 
 /** The 2-byte type of a whole message. */

@@ -54,7 +54,7 @@ const BOLT9_DEPENDENCIES: ReadonlyMap<number, readonly number[]> = new Map([
 /**
  * The bits lnpeer offers by default: the odd bits of the features BOLT 9 marks ASSUMED
  * (data_loss_protect, var_onion_optin, static_remotekey, payment_secret, channel_type).
- * LND, LDK and Eclair refuse peers without them (SPEC-NOTES §4.2). Encodes to `20000000a202`.
+ * LND, LDK and Eclair refuse peers without them (docs/protocol.md "BOLT 9: feature bits"). Encodes to `20000000a202`.
  */
 export const DEFAULT_FEATURES: readonly number[] = Object.freeze([1, 9, 13, 15, 45]);
 

@@ -1,5 +1,5 @@
 /**
- * Every message type the BOLTs define (SPEC-NOTES §3.1, 50 types), and what a peer without
+ * Every message type the BOLTs define (BOLT 1, 2, 4 and 7: 50 types), and what a peer without
  * channels needs to dispatch them: which are gossip, which are about a channel and where
  * that channel's id sits.
  */

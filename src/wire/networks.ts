@@ -9,7 +9,7 @@ import { LnPeerError } from '../errors.js';
 /** The networks lnpeer knows by name. */
 export type NetworkName = 'bitcoin' | 'testnet' | 'testnet4' | 'signet' | 'regtest';
 
-/** Chain hash (wire order, hex) of each named network (SPEC-NOTES §2.6: BOLT 0, CLN chainparams). */
+/** Chain hash (wire order, hex) of each named network (BOLT 0 `chain_hash`: the genesis block hash). */
 export const CHAIN_HASHES: Readonly<Record<NetworkName, string>> = Object.freeze({
   bitcoin: '6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000',
   testnet: '43497fd7f826957108f4a30fd9cec3aeba79972084e90ead01ea330900000000',
