@@ -14,11 +14,14 @@ export type {
   NoticeEvent,
   PeerManagerEvents,
   PingOptions,
+  SchemaMessageEvent,
 } from './peer-manager.js';
 export type { PeerManagerOptions } from './options.js';
 export { DEFAULT_MESSAGE_BUFFER } from './message-stream.js';
 export { Requests, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './protocols/requests.js';
 export type { RequestOptions, RequestsOptions } from './protocols/requests.js';
+export { defineMessage, fixedBytes, arrayOf, restOf } from './protocols/schema.js';
+export type { Infer, MessageDefinition, MessageSchema, TlvRecord } from './protocols/schema.js';
 export type { MessageFilter, MessagesOptions } from './message-stream.js';
 export type { PeerInfo, RemoteErrorInfo } from './session.js';
 export { Peer, ACT_TIMEOUT_MS, CLOSE_GRACE_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, MESSAGES_PER_TURN } from './peer.js';

@@ -52,14 +52,18 @@ export function matcher(filter: MessageFilter, call: string): (message: CustomMe
   return (m) => (types === undefined || types.has(m.type)) && (peerId === undefined || m.peerId === peerId);
 }
 
-export class MessageStream implements AsyncIterableIterator<CustomMessageEvent> {
+/**
+ * A stream of `T`: each matching custom message, made into a `T` by the PeerManager (itself,
+ * or decoded by a message schema).
+ */
+export class MessageStream<T extends { peerId: string } = CustomMessageEvent> implements AsyncIterableIterator<T> {
   readonly matches: (message: CustomMessageEvent) => boolean;
-  private readonly buffer: CustomMessageEvent[] = [];
+  private readonly buffer: T[] = [];
   private readonly bufferSize: number;
   private readonly overflow: 'pause' | 'error';
   /** Peers this stream paused, to resume when it catches up or ends. */
   private readonly pausedPeers = new Set<string>();
-  private waiting: ((result: IteratorResult<CustomMessageEvent>) => void) | undefined;
+  private waiting: ((result: IteratorResult<T>) => void) | undefined;
   private failWaiting: ((error: unknown) => void) | undefined;
   private failure: LnPeerError | undefined;
   private done = false;
@@ -67,7 +71,7 @@ export class MessageStream implements AsyncIterableIterator<CustomMessageEvent> 
   constructor(
     options: MessagesOptions,
     private readonly flow: FlowControl,
-    private readonly onEnd: (stream: MessageStream) => void,
+    private readonly onEnd: (stream: MessageStream<T>) => void,
   ) {
     this.matches = matcher(options, 'messages()');
     this.bufferSize = options.bufferSize ?? DEFAULT_MESSAGE_BUFFER;
@@ -84,7 +88,7 @@ export class MessageStream implements AsyncIterableIterator<CustomMessageEvent> 
   }
 
   /** A matching message arrived. */
-  push(message: CustomMessageEvent): void {
+  push(message: T): void {
     if (this.done || this.failure) return;
     if (this.waiting) {
       const resolve = this.waiting;
@@ -107,7 +111,7 @@ export class MessageStream implements AsyncIterableIterator<CustomMessageEvent> 
     this.buffer.push(message);
   }
 
-  next(): Promise<IteratorResult<CustomMessageEvent>> {
+  next(): Promise<IteratorResult<T>> {
     const message = this.buffer.shift();
     if (message) {
       // Caught up to half the buffer: the peers it stopped may send again.
@@ -128,7 +132,7 @@ export class MessageStream implements AsyncIterableIterator<CustomMessageEvent> 
   }
 
   /** `break` out of a `for await` loop: the stream ends, and the peers it paused are read again. */
-  return(): Promise<IteratorResult<CustomMessageEvent>> {
+  return(): Promise<IteratorResult<T>> {
     this.end();
     return Promise.resolve({ value: undefined, done: true });
   }

@@ -21,6 +21,7 @@ import type { HttpServerLike, WebSocketListenerOptions } from './transports/webs
 import type { TypedEmitter } from './typed-emitter.js';
 import { abortError, checkWaitOptions, deadline, untilAborted, type WaitOptions } from './wait.js';
 import { MessageStream, type FlowControl, type MessageFilter, type MessagesOptions } from './message-stream.js';
+import type { MessageSchema } from './protocols/schema.js';
 import { MAX_PONG_BYTES } from './wire/messages.js';
 import { chainLabel } from './wire/networks.js';
 
@@ -85,6 +86,16 @@ export type PeerManagerEvents = {
   error: (error: LnPeerError) => void;
 };
 
+/** A message decoded by a schema, from `messages({ schema })`. */
+export interface SchemaMessageEvent<V> {
+  /** The sender's node id, 66 hex characters. */
+  peerId: string;
+  /** The message type (the schema's). */
+  type: number;
+  /** The decoded fields. */
+  value: V;
+}
+
 /** Options of `connect()`. */
 export type ConnectOptions = WaitOptions;
 
@@ -143,8 +154,8 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   readonly #attempts = new Map<string, Attempt>();
   readonly #listeners = new Set<TcpListener>();
   readonly #noticedTypes = new Set<number>();
-  /** Iterators of `messages()` that have not ended. */
-  readonly #streams = new Set<MessageStream>();
+  /** Iterators of `messages()` that have not ended, with the schema that decodes for them. */
+  readonly #streams = new Map<MessageStream<StreamItem>, MessageSchema | undefined>();
   readonly #flow: FlowControl = { pause: (peerId) => this.pause(peerId), resume: (peerId) => this.resume(peerId) };
   readonly #rateLimiter: HostRateLimiter;
   /** How each session that has not finished `init` settles its `active` promise. */
@@ -164,7 +175,24 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     onCustomMessage: (s, type, payload) => {
       const message = { peerId: s.peerId, type, payload };
       this.#emit('custommsg', message);
-      for (const stream of this.#streams) if (stream.matches(message)) stream.push(message);
+      for (const [stream, decode] of this.#streams) {
+        if (!stream.matches(message)) continue;
+        if (!decode) {
+          stream.push(message);
+          continue;
+        }
+        let value: unknown;
+        try {
+          value = decode.decode(wholeMessage(type, payload));
+        } catch (err) {
+          // BOLT 1: "upon receiving a known message with insufficient length for the contents:
+          // MUST close the connection" — the application said it knows this type.
+          const error = err instanceof LnPeerError ? err : new LnPeerError('INVALID_MESSAGE', String(err), {}, { cause: err });
+          void s.disconnect(error, `invalid ${decode.name} message: ${error.message}`);
+          return;
+        }
+        stream.push({ peerId: s.peerId, type, value });
+      }
     },
     onRemoteError: (_s, kind, info) => this.#emit(kind === 'error' ? 'peer:error' : 'peer:warning', info),
     onClose: (s, info) => {
@@ -356,11 +384,29 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
    * `overflow: 'error'`, ends with `QUEUE_FULL`. `signal`, `break` or `close()` end it.
    * Every message is also emitted as `custommsg`.
    */
-  messages(options: MessagesOptions = {}): AsyncIterableIterator<CustomMessageEvent> {
+  messages(options?: MessagesOptions): AsyncIterableIterator<CustomMessageEvent>;
+  messages<V>(options: MessagesOptions & { schema: MessageSchema<V> }): AsyncIterableIterator<SchemaMessageEvent<V>>;
+  messages(options: MessagesOptions & { schema?: MessageSchema } = {}): AsyncIterableIterator<StreamItem> {
     this.#assertOpen();
-    const stream = new MessageStream(checkObject(options, 'messages()'), this.#flow, (s) => this.#streams.delete(s));
-    this.#streams.add(stream);
+    const { schema, ...rest } = checkObject(options, 'messages()');
+    if (schema !== undefined && (typeof schema !== 'object' || schema === null || typeof schema.decode !== 'function' || !Number.isInteger(schema.type))) {
+      throw new LnPeerError('INVALID_ARGUMENT', `messages() schema must be a message schema made by defineMessage(), got ${describe(schema)}`);
+    }
+    const stream = new MessageStream<StreamItem>(schema ? { ...rest, type: schema.type } : rest, this.#flow, (s) => this.#streams.delete(s));
+    this.#streams.set(stream, schema);
     return stream;
+  }
+
+  /**
+   * Sends a message defined with `defineMessage()`: `value` is encoded by `schema`, then sent
+   * as `sendCustomMsg` sends it (validated: the schema's type must be one an application may
+   * send). Rejects as `sendCustomMsg` does, or with `INVALID_ARGUMENT` naming a bad field.
+   */
+  async send<V>(peerId: string | Uint8Array, schema: MessageSchema<V>, value: NoInfer<V>, options?: WaitOptions): Promise<void> {
+    if (typeof schema !== 'object' || schema === null || typeof schema.encode !== 'function') {
+      throw new LnPeerError('INVALID_ARGUMENT', `send() takes a message schema made by defineMessage(), got ${describe(schema)}`);
+    }
+    return this.sendCustomMsg(peerId, schema.encode(value), options);
   }
 
   /**
@@ -370,13 +416,13 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   async nextMessage(options: MessageFilter & WaitOptions = {}): Promise<CustomMessageEvent> {
     this.#assertOpen();
     const { signal, timeoutMs, ...filter } = checkWaitOptions(options, 'nextMessage()');
-    const stream = new MessageStream({ ...filter, bufferSize: 1 }, this.#flow, (s) => this.#streams.delete(s));
-    this.#streams.add(stream);
+    const stream = new MessageStream<StreamItem>({ ...filter, bufferSize: 1 }, this.#flow, (s) => this.#streams.delete(s));
+    this.#streams.set(stream, undefined);
     const wait = deadline({ signal, timeoutMs }, 'nextMessage()');
     try {
       const next = await untilAborted(stream.next(), wait.signal, 'nextMessage()');
       if (next.done) throw new LnPeerError('MANAGER_CLOSED', 'nextMessage(): the PeerManager was closed');
-      return next.value;
+      return next.value as CustomMessageEvent;
     } finally {
       wait.done();
       stream.end();
@@ -446,7 +492,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
 
   async #close(): Promise<void> {
     this.#closing.abort(new LnPeerError('MANAGER_CLOSED', 'the PeerManager was closed'));
-    for (const stream of this.#streams) stream.end();
+    for (const stream of this.#streams.keys()) stream.end();
     const listeners = [...this.#listeners].map((l) => l.close());
     this.#listeners.clear();
     const handshakes = [...this.#inbound].map((peer) => peer.close('the peer manager is closing'));
@@ -645,6 +691,9 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
 
 type ActiveSession = Session & { active: Promise<PeerInfo> };
 
+/** What a `messages()` stream yields: the event itself, or the value its schema decoded. */
+type StreamItem = CustomMessageEvent | SchemaMessageEvent<unknown>;
+
 /** `connect(peerId, address)`: the address as `{ host, port }` or `"host:port"`. */
 function addressOf(peerId: string | Uint8Array, address: NetAddress | string): PeerAddress {
   const id = nodeIdHex(peerId);
@@ -654,6 +703,15 @@ function addressOf(peerId: string | Uint8Array, address: NetAddress | string): P
     throw new LnPeerError('INVALID_ADDRESS', `connect() address must be { host: string, port: 1 to 65535 }, got ${describe(address)}`);
   }
   return { peerId: id, transport: 'tcp', ...parseHostPort(host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) };
+}
+
+/** A whole message (type, then payload) from a custom message's parts. */
+function wholeMessage(type: number, payload: Uint8Array): Uint8Array {
+  const message = new Uint8Array(2 + payload.length);
+  message[0] = type >> 8;
+  message[1] = type & 0xff;
+  message.set(payload, 2);
+  return message;
 }
 
 function checkObject<T extends object>(options: T, call: string): T {

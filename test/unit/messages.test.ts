@@ -2,7 +2,7 @@
 // request/response plumbing (Requests), between two PeerManagers in one process.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LnPeerError, PeerManager, Requests, memoryPair, type CustomMessageEvent } from '../../src/index.js';
+import { LnPeerError, PeerManager, Requests, defineMessage, memoryPair, type CustomMessageEvent } from '../../src/index.js';
 import { next, withTimeout } from '../helpers.js';
 
 /** Two managers joined in memory, `init` exchanged. */
@@ -149,5 +149,37 @@ describe('Requests', () => {
     assert.equal(replies.length, 10_000);
     requests.close();
     await close();
+  });
+});
+
+describe('typed messages: send(peerId, schema, value) and messages({ schema })', () => {
+  const Offer = defineMessage({
+    name: 'swap_offer',
+    type: 0xfff5,
+    fields: { amount_sat: 'u64', memo: 'utf8' },
+    tlvs: { expiry_blocks: { type: 1, value: 'tu64' } },
+  });
+
+  it('a value sent typed arrives typed', async () => {
+    const { alice, bob, close } = await connected();
+    const offers = alice.messages({ schema: Offer });
+    await bob.send(alice.nodeId, Offer, { amount_sat: 250_000n, memo: 'hi', expiry_blocks: 144n });
+    const { value } = await offers.next();
+    assert.deepEqual(value, { peerId: bob.nodeId, type: 0xfff5, value: { amount_sat: 250_000n, memo: 'hi', expiry_blocks: 144n, unknownTlvs: [] } });
+    await assert.rejects(bob.send(alice.nodeId, Offer, { amount_sat: -1n, memo: 'x' }), (e: LnPeerError) => e.code === 'INVALID_ARGUMENT' && /amount_sat/.test(e.message));
+    await close();
+  });
+
+  it("a malformed one closes the connection with a warning that names the field (BOLT 1: a known message too short)", async () => {
+    const { alice, bob, close } = await connected();
+    const offers = alice.messages({ schema: Offer });
+    const warned = next(bob, 'peer:warning');
+    const gone = next(alice, 'peer:disconnect');
+    await bob.sendCustomMsg(alice.nodeId, 'fff5000000'); // amount_sat cut short
+    assert.match((await warned).message, /invalid swap_offer message: swap_offer\.amount_sat/);
+    assert.equal((await gone).error?.code, 'INVALID_MESSAGE');
+    const pending = offers.next();
+    await close();
+    assert.deepEqual(await pending, { value: undefined, done: true }, 'nothing was yielded');
   });
 });
