@@ -447,6 +447,8 @@ export class ClnNode implements Partner, Driver<ClnConnection> {
   private ready = deferred<void>();
   private client?: RpcClient;
   private readonly sessions = new Map<string, Session>();
+  /** Custom messages from a peer whose `connect` notification has not come yet (the hook can be first). */
+  private readonly early = new Map<string, Uint8Array[]>();
   private readonly outbound = new Map<string, (s: Session) => void>();
   private readonly inbound: ((s: Session) => void)[] = [];
   /** Stops the node and removes its directory (also run by `closeAllPartners`). */
@@ -517,18 +519,25 @@ export class ClnNode implements Partner, Driver<ClnConnection> {
         this.sessions.get(e.id)?.finish('replaced by a new connection');
         const session = new Session(this, e.id, e.direction === 'out' ? 'initiator' : 'responder', e.address);
         this.sessions.set(e.id, session);
+        for (const message of this.early.get(e.id) ?? []) session.queue.push(message);
+        this.early.delete(e.id);
         if (e.direction === 'out') this.outbound.get(e.id)?.(session);
         else this.inbound.shift()?.(session);
         break;
       }
       case 'custommsg': {
         const message = fromHex(e.payload);
-        if (!PEER_STORAGE_TYPES.has((message[0] << 8) | message[1])) this.sessions.get(e.peer_id)?.queue.push(message);
+        if (PEER_STORAGE_TYPES.has((message[0] << 8) | message[1])) break;
+        const session = this.sessions.get(e.peer_id);
+        // The hook and the `connect` notification travel apart: a message may come first.
+        if (session) session.queue.push(message);
+        else this.early.set(e.peer_id, [...(this.early.get(e.peer_id) ?? []), message]);
         break;
       }
       case 'disconnect': {
         const session = this.sessions.get(e.id);
         this.sessions.delete(e.id);
+        this.early.delete(e.id);
         void session?.disconnected();
         break;
       }
