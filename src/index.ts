@@ -14,8 +14,12 @@ export type {
   NoticeEvent,
   PeerManagerEvents,
   PingOptions,
+  ReconnectingEvent,
   SchemaMessageEvent,
+  SendOptions,
 } from './peer-manager.js';
+export { MAX_SENDS_WAITING_FOR_CONNECTION } from './peer-manager.js';
+export { DEFAULT_RECONNECT_INITIAL_DELAY_MS, DEFAULT_RECONNECT_MAX_DELAY_MS, RECONNECT_JITTER, STABLE_CONNECTION_MS } from './reconnect.js';
 export type { PeerManagerOptions } from './options.js';
 export { DEFAULT_MESSAGE_BUFFER } from './message-stream.js';
 export { Requests, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './protocols/requests.js';

@@ -7,6 +7,7 @@ import { isValidPrivateKey, randomPrivateKey } from './crypto/index.js';
 import { LnPeerError } from './errors.js';
 import { keyPair, type KeyPair } from './noise/index.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './peer.js';
+import { DEFAULT_RECONNECT_INITIAL_DELAY_MS, DEFAULT_RECONNECT_MAX_DELAY_MS } from './reconnect.js';
 import { checkDuration } from './wait.js';
 import { DEFAULT_FEATURES, encodeFeatures } from './wire/features.js';
 import { parseNetwork, type NetworkName } from './wire/networks.js';
@@ -82,6 +83,12 @@ export interface PeerManagerOptions {
    */
   maxQueuedBytes?: number;
   /**
+   * Backoff of persistent peers (`connect(…, { persistent: true })`): the first wait, and the
+   * longest, in ms; each wait doubles the one before, times a random factor from 0.5 to 1.5.
+   * Defaults 1,000 and 300,000 (Core Lightning's connectd).
+   */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number };
+  /**
    * A WebSocket-to-TCP proxy (`ws://…` or `wss://…`) through which every TCP address is
    * reached, as `${wsProxy}/${host}:${port}` (lnmessage's convention): how a web page talks
    * to a node that only listens on TCP. `lnpeer ws-proxy` is one. Default: none.
@@ -108,6 +115,7 @@ export interface ResolvedOptions {
   readonly maxPeers: number;
   readonly maxQueuedBytes: number;
   readonly wsProxy: string | undefined;
+  readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
 }
 
 export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOptions {
@@ -143,6 +151,10 @@ export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOption
     maxPeers: count(options.maxPeers, 'maxPeers', DEFAULT_MAX_PEERS),
     maxQueuedBytes: count(options.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_MAX_QUEUED_BYTES),
     wsProxy: parseWsProxy(options.wsProxy),
+    reconnect: {
+      initialMs: duration(options.reconnect?.initialDelayMs, 'reconnect.initialDelayMs', DEFAULT_RECONNECT_INITIAL_DELAY_MS),
+      maxMs: duration(options.reconnect?.maxDelayMs, 'reconnect.maxDelayMs', DEFAULT_RECONNECT_MAX_DELAY_MS),
+    },
   };
 }
 

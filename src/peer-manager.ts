@@ -14,6 +14,7 @@ import { nodeIdHex } from './node-id.js';
 import { resolveOptions, type PeerManagerOptions, type ResolvedOptions } from './options.js';
 import { Peer, type PeerCloseInfo } from './peer.js';
 import { HostRateLimiter } from './rate-limit.js';
+import { STABLE_CONNECTION_MS, isPermanent, reconnectDelay } from './reconnect.js';
 import { Session, type PeerInfo, type RemoteErrorInfo, type SessionHooks } from './session.js';
 import type { TcpListener } from './platform/types.js';
 import { dialWebSocket } from './transports/websocket.js';
@@ -77,6 +78,10 @@ export type PeerManagerEvents = {
   'peer:error': (error: RemoteErrorInfo) => void;
   /** A connection failed before it became a peer. */
   'connection:failed': (event: ConnectionFailedEvent) => void;
+  /** A persistent peer is dialed again after `delayMs` (attempt 1, 2, …), because of `error`. */
+  'peer:reconnecting': (event: ReconnectingEvent) => void;
+  /** A persistent peer is no longer dialed: it refused this node for a reason a retry cannot change. */
+  'peer:reconnect-stopped': (event: { peerId: string; error: LnPeerError }) => void;
   /** A non-fatal observation about an outgoing message; emitted once per type. */
   notice: (notice: NoticeEvent) => void;
   /**
@@ -96,8 +101,41 @@ export interface SchemaMessageEvent<V> {
   value: V;
 }
 
+/** A persistent peer about to be dialed again. */
+export interface ReconnectingEvent {
+  peerId: string;
+  /** 1 for the first retry after a loss, then 2, 3, … until a connection holds (see docs/architecture.md). */
+  attempt: number;
+  /** The wait before this attempt, jitter included. */
+  delayMs: number;
+  /** Why the peer is not connected: the disconnect's error, or the last attempt's. */
+  error: LnPeerError;
+}
+
 /** Options of `connect()`. */
-export type ConnectOptions = WaitOptions;
+export interface ConnectOptions extends WaitOptions {
+  /**
+   * Keep this peer connected: after any disconnect this side did not ask for (`disconnect()`
+   * and `close()` are asked for), dial it again with exponential backoff and jitter, each
+   * attempt announced by `peer:reconnecting`, until a refusal no retry can change
+   * (`peer:reconnect-stopped`). `connect()` itself resolves once connected; `timeoutMs`
+   * bounds that wait only, `signal` also ends the persistence.
+   */
+  persistent?: boolean;
+}
+
+/** Options of `sendCustomMsg()`. */
+export interface SendOptions extends WaitOptions {
+  /**
+   * When the peer is not connected, wait for it to connect (a persistent peer being dialed
+   * again, say) instead of failing with `PEER_NOT_CONNECTED`: at most 1,024 messages, and
+   * `maxQueuedBytes`, per peer wait so; `timeoutMs` bounds the wait (`TIMEOUT`).
+   */
+  waitForConnection?: boolean;
+}
+
+/** Messages that may wait for one peer to connect (`SendOptions.waitForConnection`). */
+export const MAX_SENDS_WAITING_FOR_CONNECTION = 1024;
 
 /** Options of `ping()`. */
 export interface PingOptions extends WaitOptions {
@@ -152,6 +190,12 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   /** Outbound connections before their session: dialing or in the handshake. */
   readonly #outbound = new Set<AbortController>();
   readonly #attempts = new Map<string, Attempt>();
+  /** Persistent peers (`connect(…, { persistent: true })`), by node id. */
+  readonly #persistent = new Map<string, Persistent>();
+  /** Callers waiting for a peer to be connected, by node id (persistent connects, waiting sends). */
+  readonly #connectWaiters = new Map<string, Set<ConnectWaiter>>();
+  /** Sends waiting for their peer to connect, by node id: how many, how large, and the last one (for order). */
+  readonly #waitingSends = new Map<string, { count: number; bytes: number; last: Promise<void> }>();
   readonly #listeners = new Set<TcpListener>();
   readonly #noticedTypes = new Set<number>();
   /** Iterators of `messages()` that have not ended, with the schema that decodes for them. */
@@ -170,7 +214,12 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     onActive: (s) => {
       this.#activations.get(s)?.activate(s.peerInfo!);
       this.#activations.delete(s);
+      const persistent = this.#persistent.get(s.peerId);
+      if (persistent) persistent.connectedAt = Date.now();
       this.#emit('peer:connect', s.peerInfo!);
+      const waiters = this.#connectWaiters.get(s.peerId);
+      this.#connectWaiters.delete(s.peerId);
+      for (const waiter of waiters ?? []) waiter.connected(s.peerInfo!);
     },
     onCustomMessage: (s, type, payload) => {
       const message = { peerId: s.peerId, type, payload };
@@ -270,11 +319,18 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     if (address.peerId === this.nodeId) {
       throw new LnPeerError('INVALID_ARGUMENT', `cannot connect to ${address.peerId}: that is this node's own id`, { peerId: address.peerId });
     }
+    if (options.persistent) return this.#connectPersistent(address, options);
     const existing = this.#sessions.get(address.peerId);
     if (existing?.peerInfo) return existing.peerInfo;
-    // A connection from that node is exchanging init: it is the one to wait for.
-    if (existing?.state === 'init') return untilAborted(existing.active, deadline(options, `connect() to ${address.peerId}`).signal, `connect() to ${address.peerId}`);
     const wait = deadline(options, `connect() to ${address.peerId}`, { stage: 'connect()' });
+    if (existing?.state === 'init') {
+      // A connection from that node is exchanging init: it is the one to wait for.
+      try {
+        return await untilAborted(existing.active, wait.signal, `connect() to ${address.peerId}`);
+      } finally {
+        wait.done();
+      }
+    }
     let attempt = this.#attempts.get(address.peerId);
     if (!attempt) {
       this.#assertRoom();
@@ -331,7 +387,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
    * always rejects: nothing is dropped silently. `signal` and `timeoutMs` bound the wait
    * (`ABORTED`, `TIMEOUT`); the message may still leave afterwards, as nothing unsends it.
    */
-  async sendCustomMsg(peerId: string | Uint8Array, msg: string | Uint8Array, options?: WaitOptions): Promise<void> {
+  async sendCustomMsg(peerId: string | Uint8Array, msg: string | Uint8Array, options?: SendOptions): Promise<void> {
     // Validation, in the order of docs/custom-messages.md: 1. the node id (a connected node id
     // is valid, which spares the curve check).
     const id = typeof peerId === 'string' && this.#sessions.has(peerId) ? peerId : nodeIdHex(peerId);
@@ -339,10 +395,11 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     const message = CustomMessage.validate(msg, { evenTypes: this.#options.evenTypes });
     checkWaitOptions(options, 'sendCustomMsg()');
     this.#noticeOnce(message, id);
-    // 5. connected.
+    // 5. connected (or, when asked, once connected).
     const session = this.#sessions.get(id);
     if (!session || session.state !== 'active') {
-      throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected${session ? ' yet (init not exchanged)' : ''}: connect() first`, { peerId: id });
+      if (options?.waitForConnection) return this.#sendWhenConnected(id, message.encode(), options);
+      throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${id} is not connected${session ? ' yet (init not exchanged)' : ''}: connect() first, or send with { waitForConnection: true }`, { peerId: id });
     }
     const sent = session.send(typeof msg === 'string' ? message.encode() : msg);
     if (!options?.signal && options?.timeoutMs === undefined) return sent;
@@ -461,12 +518,15 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
 
   /**
    * Disconnects a peer: what was sent before is flushed (for at most 2 s), then the
-   * connection closes. Resolves `true` once it closed, `false` when it was not connected.
+   * connection closes. A persistent peer is no longer dialed again. Resolves `true` once it
+   * closed (or its reconnection ended), `false` when it was neither connected nor persistent.
    */
   async disconnect(peerId: string | Uint8Array, options?: WaitOptions): Promise<boolean> {
-    const session = this.#sessions.get(nodeIdHex(peerId));
+    const id = nodeIdHex(peerId);
+    const session = this.#sessions.get(id);
     checkWaitOptions(options, 'disconnect()');
-    if (!session) return false;
+    const wasPersistent = this.#stopPersistence(id, new LnPeerError('ABORTED', `disconnect() of ${id} ended its reconnection`, { peerId: id }));
+    if (!session) return wasPersistent;
     const wait = deadline(options ?? {}, `disconnect() of ${session.peerId}`);
     try {
       await untilAborted(session.disconnect('disconnected by this side'), wait.signal, `disconnect() of ${session.peerId}`);
@@ -491,8 +551,11 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   }
 
   async #close(): Promise<void> {
-    this.#closing.abort(new LnPeerError('MANAGER_CLOSED', 'the PeerManager was closed'));
+    const closed = new LnPeerError('MANAGER_CLOSED', 'the PeerManager was closed');
+    this.#closing.abort(closed);
     for (const stream of this.#streams.keys()) stream.end();
+    for (const peerId of [...this.#persistent.keys()]) this.#stopPersistence(peerId, closed);
+    for (const peerId of [...this.#connectWaiters.keys()]) this.#failConnectWaiters(peerId, closed);
     const listeners = [...this.#listeners].map((l) => l.close());
     this.#listeners.clear();
     const handshakes = [...this.#inbound].map((peer) => peer.close('the peer manager is closing'));
@@ -632,7 +695,16 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   }
 
   #onSessionClose(session: Session, info: PeerCloseInfo, fail?: (error: LnPeerError) => void): void {
-    if (this.#sessions.get(session.peerId) === session) this.#sessions.delete(session.peerId);
+    const current = this.#sessions.get(session.peerId) === session;
+    if (current) this.#sessions.delete(session.peerId);
+    // A persistent peer that was connected and went away is dialed again (a failed attempt
+    // is handled where the attempt settles).
+    const persistent = this.#persistent.get(session.peerId);
+    if (persistent && current && session.peerInfo && !this.#sessions.has(session.peerId)) {
+      if (persistent.connectedAt !== undefined && Date.now() - persistent.connectedAt >= STABLE_CONNECTION_MS) persistent.attempt = 0;
+      persistent.connectedAt = undefined;
+      this.#reconnectLater(persistent, info.error ?? new LnPeerError('CONNECTION_CLOSED', `the connection to ${session.peerId} closed: ${info.reason}`, { peerId: session.peerId }));
+    }
     const refused = !info.local && !info.error;
     if (session.peerInfo) {
       // A remote that hangs up in silence right after init (Electrum does) refused something.
@@ -646,6 +718,132 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
       new LnPeerError('CONNECTION_CLOSED', `peer ${session.peerId} closed the connection ${session.receivedInit ? 'right after its init' : 'before sending init'} (${info.reason}); ${this.#hangUpHint(session)}`, { peerId: session.peerId, stage: 'init' });
     fail?.(error);
     this.#emitFailed(session.direction, session.address, error, session.peerId);
+  }
+
+  /** `connect(…, { persistent: true })`: keeps the peer, dials it now if needed, resolves once it is connected. */
+  async #connectPersistent(address: PeerAddress, options: ConnectOptions): Promise<PeerInfo> {
+    const { peerId } = address;
+    let persistent = this.#persistent.get(peerId);
+    if (!persistent) {
+      persistent = { address, attempt: 0 };
+      this.#persistent.set(peerId, persistent);
+    }
+    persistent.address = address;
+    const { signal } = options;
+    if (signal) {
+      // The caller's signal ends the persistence; its timeout only ends this wait.
+      const stop = () => this.#stopPersistence(peerId, abortError(signal, `connect() to ${peerId}`));
+      if (signal.aborted) stop();
+      else signal.addEventListener('abort', stop, { once: true });
+    }
+    const connected = this.#sessions.get(peerId)?.peerInfo;
+    if (connected) return connected;
+    const waiting = this.#untilConnected(peerId, options, `connect() to ${peerId}`);
+    if (!this.#attempts.has(peerId) && persistent.timer === undefined) this.#dialPersistent(persistent);
+    return waiting;
+  }
+
+  #dialPersistent(persistent: Persistent): void {
+    persistent.timer = undefined;
+    const { peerId } = persistent.address;
+    if (this.#sessions.get(peerId)?.peerInfo || this.#persistent.get(peerId) !== persistent) return;
+    let attempt = this.#attempts.get(peerId);
+    if (!attempt) {
+      try {
+        this.#assertRoom();
+      } catch (error) {
+        this.#reconnectLater(persistent, error as LnPeerError);
+        return;
+      }
+      attempt = this.#startAttempt(persistent.address);
+    }
+    attempt.promise.catch((error: LnPeerError) => {
+      if (this.#persistent.get(peerId) === persistent && !this.#sessions.get(peerId)?.peerInfo) this.#reconnectLater(persistent, error);
+    });
+  }
+
+  /** Schedules the next attempt, or ends the persistence on a refusal no retry can change. */
+  #reconnectLater(persistent: Persistent, error: LnPeerError): void {
+    const { peerId } = persistent.address;
+    if (this.#closing.signal.aborted || persistent.timer !== undefined) return;
+    if (isPermanent(error)) {
+      this.#stopPersistence(peerId, error);
+      this.#emit('peer:reconnect-stopped', { peerId, error });
+      return;
+    }
+    const { initialMs, maxMs } = this.#options.reconnect;
+    const { delayMs } = reconnectDelay(persistent.attempt++, initialMs, maxMs);
+    persistent.timer = setTimeout(() => this.#dialPersistent(persistent), delayMs);
+    this.#emit('peer:reconnecting', { peerId, attempt: persistent.attempt, delayMs, error });
+  }
+
+  /** Ends the persistence of `peerId`, failing those who wait for it; true when it was persistent. */
+  #stopPersistence(peerId: string, error: LnPeerError): boolean {
+    const persistent = this.#persistent.get(peerId);
+    if (!persistent) return false;
+    clearTimeout(persistent.timer);
+    this.#persistent.delete(peerId);
+    this.#failConnectWaiters(peerId, error);
+    return true;
+  }
+
+  /** Resolves when `peerId` is connected; rejects on `options`' deadline or signal, or with what ends its persistence. */
+  #untilConnected(peerId: string, options: WaitOptions, what: string): Promise<PeerInfo> {
+    const wait = deadline(options, what, { stage: 'connect()' });
+    return new Promise<PeerInfo>((resolve, reject) => {
+      const waiter: ConnectWaiter = {
+        connected: (info) => {
+          waiter.done();
+          resolve(info);
+        },
+        failed: (error) => {
+          waiter.done();
+          reject(error);
+        },
+        done: () => {
+          wait.done();
+          wait.signal?.removeEventListener('abort', onAbort);
+          this.#connectWaiters.get(peerId)?.delete(waiter);
+          if (this.#connectWaiters.get(peerId)?.size === 0) this.#connectWaiters.delete(peerId);
+        },
+      };
+      const onAbort = () => waiter.failed(abortError(wait.signal!, what));
+      if (wait.signal?.aborted) return onAbort();
+      wait.signal?.addEventListener('abort', onAbort, { once: true });
+      const set = this.#connectWaiters.get(peerId) ?? new Set();
+      set.add(waiter);
+      this.#connectWaiters.set(peerId, set);
+    });
+  }
+
+  #failConnectWaiters(peerId: string, error: LnPeerError): void {
+    for (const waiter of [...(this.#connectWaiters.get(peerId) ?? [])]) waiter.failed(error);
+  }
+
+  /** A send that waits for its peer to connect: bounded per peer, sent in order once it is. */
+  async #sendWhenConnected(peerId: string, message: Uint8Array, options: SendOptions): Promise<void> {
+    const queue = (this.#waitingSends.get(peerId) ?? { count: 0, bytes: 0, last: Promise.resolve() });
+    if (queue.count >= MAX_SENDS_WAITING_FOR_CONNECTION || queue.bytes + message.length > this.#options.maxQueuedBytes) {
+      throw new LnPeerError('QUEUE_FULL', `${queue.count} messages (${queue.bytes} bytes) already wait for ${peerId} to connect (at most ${MAX_SENDS_WAITING_FOR_CONNECTION}, and maxQueuedBytes)`, { peerId });
+    }
+    queue.count++;
+    queue.bytes += message.length;
+    this.#waitingSends.set(peerId, queue);
+    const connected = this.#untilConnected(peerId, options, `sendCustomMsg() to ${peerId}, waiting for it to connect`);
+    // In order: each waiting send is handed to the connection after the one before it.
+    const previous = queue.last;
+    const turn = connected.then(() => previous.catch(() => {}));
+    queue.last = turn.then(() => {}, () => {});
+    try {
+      await turn;
+    } finally {
+      queue.count--;
+      queue.bytes -= message.length;
+      if (queue.count === 0) this.#waitingSends.delete(peerId);
+    }
+    const session = this.#sessions.get(peerId);
+    if (!session || session.state !== 'active') throw new LnPeerError('PEER_NOT_CONNECTED', `peer ${peerId} disconnected again before the message was sent`, { peerId });
+    return session.send(message);
   }
 
   /** Every likely reason a remote hangs up on this node's `init` without saying why. */
@@ -690,6 +888,24 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
 }
 
 type ActiveSession = Session & { active: Promise<PeerInfo> };
+
+/** A persistent peer: where to dial it, and its backoff. */
+interface Persistent {
+  address: PeerAddress;
+  /** Retries since the last connection that held (see STABLE_CONNECTION_MS). */
+  attempt: number;
+  /** The next attempt's timer, while one is scheduled. */
+  timer?: ReturnType<typeof setTimeout>;
+  /** When its current connection completed `init`. */
+  connectedAt?: number;
+}
+
+/** One wait for a peer to be connected. */
+interface ConnectWaiter {
+  connected(info: PeerInfo): void;
+  failed(error: LnPeerError): void;
+  done(): void;
+}
 
 /** What a `messages()` stream yields: the event itself, or the value its schema decoded. */
 type StreamItem = CustomMessageEvent | SchemaMessageEvent<unknown>;
