@@ -57,7 +57,7 @@ export class Worker {
     // BENCH_CPU_PROF=dir writes a V8 CPU profile of every worker into dir (node --cpu-prof).
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}/${label.replace(/\W+/g, '-')}`] : [];
     const child = fork(root ? join(root, 'bench', 'worker.ts') : WORKER, [], {
-      execArgv: ['--import', tsxLoader(), '--expose-gc', ...profile],
+      execArgv: ['--conditions=lnpeer-source', '--import', tsxLoader(), '--expose-gc', ...profile],
       env: { ...process.env, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

@@ -7,7 +7,7 @@ import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { aead, curve, randomPrivateKey } from '../src/crypto/index.js';
+import { cryptoInUse, randomPrivateKey } from '../src/crypto/index.js';
 import { CipherState, MessageDecryptor, MessageEncryptor } from '../src/noise/index.js';
 import { IMPLS, benchMessage, type Impl, type Link, type OnMessage, type Server, type Target } from './impls.js';
 import type { Command, CryptoCost, HandshakeResult, MemoryResult, ReceiveResult, RttResult, SendResult, Versions } from './protocol.js';
@@ -215,7 +215,7 @@ function cryptoCost(size: number, iterations: number): CryptoCost {
     return { encrypt: (encrypt * 1000) / received, decrypt: (decrypt * 1000) / received };
   };
   run(Math.min(iterations, 5000)); // warm-up
-  return { ...run(iterations), aead: aead.name, curve: curve.name };
+  return { ...run(iterations), ...cryptoInUse() };
 }
 
 function packageVersion(name: string): string {
@@ -235,7 +235,7 @@ function versions(): Versions {
       ? (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
       : packageVersion(name);
   }
-  return { node: process.version, cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', packages, aead: aead.name, curve: curve.name };
+  return { node: process.version, cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', packages, ...cryptoInUse() };
 }
 
 async function handle(command: Command): Promise<unknown> {

@@ -44,6 +44,9 @@ export type LnPeerErrorCode =
   | 'RATE_LIMITED'
   | 'PROTOCOL_VIOLATION'
   | 'MANAGER_CLOSED'
+  // A protocol on custom messages (Commando, LSPS0): the remote answered its request with an
+  // error; `details` hold its `code`, `message` and `data`.
+  | 'RPC_ERROR'
   // The platform has no such transport (TCP in a browser, WebSocket without `ws` on Node 20).
   | 'UNSUPPORTED'
   // A defect in lnpeer itself, reported instead of crashing; only the connection concerned is closed.

@@ -24,6 +24,35 @@ export type { PeerManagerOptions } from './options.js';
 export { DEFAULT_MESSAGE_BUFFER } from './message-stream.js';
 export { Requests, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './protocols/requests.js';
 export type { RequestOptions, RequestsOptions } from './protocols/requests.js';
+export {
+  Lsps0Client,
+  Lsps0Error,
+  Lsps0Server,
+  DEFAULT_LSPS0_MAX_IN_FLIGHT_PER_PEER,
+  DEFAULT_LSPS0_MAX_KNOWN_CLIENTS,
+  DEFAULT_LSPS0_TIMEOUT_MS,
+  LSPS0_ERROR_CODES,
+  LSPS0_MESSAGE_TYPE,
+  LSPS_FEATURE_BIT,
+  MIN_LSPS0_MESSAGE_BYTES,
+} from './protocols/lsps0.js';
+export type {
+  JsonObject,
+  Lsps0CallOptions,
+  Lsps0ClientEvents,
+  Lsps0ClientOptions,
+  Lsps0Handler,
+  Lsps0MethodSpec,
+  Lsps0Notice,
+  Lsps0Notification,
+  Lsps0NotificationHandler,
+  Lsps0NotificationSpec,
+  Lsps0RequestContext,
+  Lsps0RpcErrorDetails,
+  Lsps0ServerEvents,
+  Lsps0ServerOptions,
+  Lsps0StoppedEvent,
+} from './protocols/lsps0.js';
 export { defineMessage, fixedBytes, arrayOf, restOf } from './protocols/schema.js';
 export type { Infer, MessageDefinition, MessageSchema, TlvRecord } from './protocols/schema.js';
 export type { MessageFilter, MessagesOptions } from './message-stream.js';
@@ -44,6 +73,9 @@ export type { Direction, NetAddress, PeerAddress } from './addresses.js';
 export type { WaitOptions } from './wait.js';
 export { keyPair } from './noise/index.js';
 export type { KeyPair } from './noise/index.js';
+export { aeadBackends, cryptoInUse, curveBackends, useCrypto } from './crypto/index.js';
+export { libsecp256k1WasmCurve, libsodiumAead, sodiumNativeAead } from './crypto/accelerators.js';
+export type { LibsodiumWrappers, SodiumNative, TinySecp256k1 } from './crypto/accelerators.js';
 export type { Aead, Curve } from './crypto/index.js';
 /** BOLT 8, sans I/O: the handshake, cipher states and the message encryptor/decryptor, for custom transports and tests. */
 export * as noise from './noise/index.js';

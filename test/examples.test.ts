@@ -43,6 +43,26 @@ describe('examples', () => {
     assert.equal(stdout, '{"sum":6}\n{"sum":42}\n{"error":"unknown method mul"}\n');
   });
 
+  it('lsps0.ts: an LSP and a client, calls, errors and a notification (bLIP-50)', async () => {
+    const { stdout } = await tsx(['examples/lsps0.ts']);
+    assert.equal(
+      stdout,
+      [
+        'LSP listening, features 1, 9, 13, 15, 45, 729',
+        'connected; the LSP advertises LSPS (bit 729): true',
+        'lsps0.list_protocols -> [1]',
+        'lsps1.get_info -> {"min_channel_balance_sat":"50000","max_channel_balance_sat":"16777215"}',
+        'lsps1.get_order -> {"order_id":"order-1","order_state":"CREATED"}',
+        'notification lsps1.order_paid {"order_id":"order-1"}',
+        'lsps1.get_order -> error 101 Not found {"order_id":"nope"}',
+        'lsps1.get_order -> error -32602 Invalid params {"unrecognized":["future_param"]}',
+        'lsps2.get_info -> error -32601 Method not found',
+        'done',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('feature-bit.ts speaks the protocol only to a peer that offers the bit', async () => {
     const { stdout } = await tsx(['examples/feature-bit.ts']);
     assert.equal(

@@ -38,14 +38,67 @@ export function hkdf2(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Arra
 /** Every secp256k1 implementation available here, fastest first (the test suite runs the spec vectors through each). */
 export const curveBackends: readonly Curve[] = [...platformCurves, nobleCurve];
 
-/** The secp256k1 implementation lnpeer uses: the fastest available. */
-export const curve: Curve = curveBackends[0];
-
 /** Every AEAD available on this platform, fastest first (the test suite runs the spec vectors through each). */
 export const aeadBackends: readonly Aead[] = [...platformAeads, nobleAead];
 
-/** The AEAD lnpeer uses: the fastest available. */
-export const aead: Aead = aeadBackends[0];
+/**
+ * The backends in use: the fastest available, unless `LNPEER_AEAD` / `LNPEER_SECP256K1` (in
+ * the environment, on Node) name another (`noble`, `node`, `sodium`, `native`, `wasm`, or the
+ * start of a backend's name), or the application chose with `useCrypto()`.
+ */
+let aead: Aead = chosen(aeadBackends, environment('LNPEER_AEAD'));
+let curve: Curve = chosen(curveBackends, environment('LNPEER_SECP256K1'));
+
+function environment(name: string): string | undefined {
+  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
+}
+
+function chosen<T extends { name: string }>(backends: readonly T[], wanted: string | undefined): T {
+  if (!wanted) return backends[0];
+  const aliases: Record<string, string> = { noble: '@noble/', native: 'secp256k1 (', wasm: 'tiny-secp256k1', node: 'node:crypto', sodium: 'sodium-native', libsodium: 'libsodium-wrappers' };
+  const prefix = aliases[wanted] ?? wanted;
+  return backends.find((b) => b.name.startsWith(prefix)) ?? backends[0];
+}
+
+/** The AEAD in use for new connections. */
+export function activeAead(): Aead {
+  return aead;
+}
+
+/** The secp256k1 implementation in use for new handshakes and keys. */
+export function activeCurve(): Curve {
+  return curve;
+}
+
+/**
+ * Chooses the backends of new connections: an accelerator the application loaded itself (in a
+ * browser, `libsodiumAead(await sodium.ready && sodium)` or `libsecp256k1WasmCurve(tinySecp)`),
+ * or one of `aeadBackends`/`curveBackends`. Connections already open keep theirs.
+ *
+ * @example
+ * ```ts
+ * import sodium from 'libsodium-wrappers';
+ * await sodium.ready;
+ * useCrypto({ aead: libsodiumAead(sodium) });
+ * cryptoInUse(); // { aead: 'libsodium-wrappers (libsodium, wasm)', curve: '@noble/secp256k1' }
+ * ```
+ */
+export function useCrypto(choice: { aead?: Aead; curve?: Curve }): void {
+  if (choice.aead) aead = choice.aead;
+  if (choice.curve) curve = choice.curve;
+}
+
+/**
+ * The names of the backends in use.
+ *
+ * @example
+ * ```ts
+ * cryptoInUse(); // { aead: 'node:crypto', curve: 'tiny-secp256k1 (libsecp256k1, wasm)' } on a default Node install
+ * ```
+ */
+export function cryptoInUse(): { aead: string; curve: string } {
+  return { aead: aead.name, curve: curve.name };
+}
 
 /** The 33-byte compressed public key of a 32-byte private key. */
 export function getPublicKey(privateKey: Uint8Array): Uint8Array {

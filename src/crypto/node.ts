@@ -1,10 +1,12 @@
 /**
- * The backends only Node.js has, reached through the Node platform module: the AEAD of the
- * built-in `node:crypto` (the same RFC 8439 cipher, faster at every size), and libsecp256k1
- * when the application installed the optional `secp256k1` package.
+ * The backends Node.js has, reached through the Node platform module: the AEAD of the
+ * built-in `node:crypto` (the same RFC 8439 cipher, faster than noble's at every size) or
+ * libsodium's when the application installed `sodium-native`; libsecp256k1 as the optional
+ * `secp256k1` addon, or in wasm (`tiny-secp256k1`, a dependency).
  */
 import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { libsecp256k1WasmCurve, sodiumNativeAead, type SodiumNative, type TinySecp256k1 } from './accelerators.js';
 import { nonceBytes } from './nonce.js';
 import { TAG_LENGTH, type Aead, type Curve } from './types.js';
 
@@ -60,16 +62,11 @@ interface NativeSecp256k1 {
 /**
  * libsecp256k1 when the application has installed the optional `secp256k1` package (about
  * 40× faster ECDH than pure JavaScript), loaded only if present, as `ws` loads its optional
- * native helpers. `LNPEER_SECP256K1=noble` in the environment turns it off.
+ * native helpers.
  */
 function loadNativeCurve(): Curve | undefined {
-  if (process.env.LNPEER_SECP256K1 === 'noble') return undefined;
-  let native: NativeSecp256k1;
-  try {
-    native = createRequire(import.meta.url)('secp256k1') as NativeSecp256k1;
-  } catch {
-    return undefined;
-  }
+  const native = optional<NativeSecp256k1>('secp256k1');
+  if (!native) return undefined;
   return {
     name: 'secp256k1 (libsecp256k1)',
     getPublicKey: (privateKey) => native.publicKeyCreate(privateKey, true),
@@ -78,9 +75,21 @@ function loadNativeCurve(): Curve | undefined {
   };
 }
 
-const nativeCurve = loadNativeCurve();
+/** A package's module when it is installed, else undefined: the accelerators are optional. */
+function optional<T>(name: string): T | undefined {
+  try {
+    return createRequire(import.meta.url)(name) as T;
+  } catch {
+    return undefined;
+  }
+}
 
-/** The Node-only AEADs, fastest first. */
-export const nodeAeads: readonly Aead[] = getCiphers().includes('chacha20-poly1305') ? [nodeAead] : [];
-/** The Node-only curves, fastest first. */
-export const nodeCurves: readonly Curve[] = nativeCurve ? [nativeCurve] : [];
+const sodium = optional<SodiumNative>('sodium-native');
+const nativeCurve = loadNativeCurve();
+// A dependency: libsecp256k1 in wasm, for the default install (about 13 times noble's ECDH).
+const wasmCurve = optional<TinySecp256k1>('tiny-secp256k1');
+
+/** The Node AEADs, fastest first: libsodium's addon when installed, then `node:crypto`. */
+export const nodeAeads: readonly Aead[] = [...(sodium ? [sodiumNativeAead(sodium)] : []), ...(getCiphers().includes('chacha20-poly1305') ? [nodeAead] : [])];
+/** The Node curves, fastest first: libsecp256k1 as an addon when installed, then in wasm. */
+export const nodeCurves: readonly Curve[] = [...(nativeCurve ? [nativeCurve] : []), ...(wasmCurve ? [libsecp256k1WasmCurve(wasmCurve)] : [])];

@@ -2,7 +2,7 @@
  * One direction of a BOLT 8 transport: a key, its nonce counter and its own chaining key
  * for key rotation (BOLT 8 "Lightning Message Key Rotation").
  */
-import { aead, hkdf2, type Aead } from '../crypto/index.js';
+import { activeAead, hkdf2, type Aead } from '../crypto/index.js';
 
 const EMPTY = new Uint8Array(0);
 
@@ -22,7 +22,7 @@ export class CipherState {
    * `chainingKey` is this direction's own copy of the handshake's final `ck` (BOLT 8:
    * `sck` for sending, `rck` for receiving; the two evolve independently).
    */
-  constructor(key: Uint8Array, chainingKey: Uint8Array, private readonly cipher: Aead = aead) {
+  constructor(key: Uint8Array, chainingKey: Uint8Array, private readonly cipher: Aead = activeAead()) {
     this.key = key;
     this.chainingKey = chainingKey;
   }

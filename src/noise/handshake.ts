@@ -2,7 +2,7 @@
  * The BOLT 8 handshake (Noise_XK_secp256k1_ChaChaPoly_SHA256), sans I/O: each method takes
  * the bytes of one act and returns the bytes of the next. The caller moves the bytes.
  */
-import { aead, curve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto/index.js';
+import { activeAead, activeCurve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto/index.js';
 import { LnPeerError, type HandshakeFailure } from '../errors.js';
 import { CipherState } from './cipher-state.js';
 
@@ -36,7 +36,7 @@ export interface KeyPair {
  * const peer = Peer.responder(socket, { localKey: key }); // no scalar multiplication per connection
  * ```
  */
-export function keyPair(privateKey: Uint8Array, using: Curve = curve): KeyPair {
+export function keyPair(privateKey: Uint8Array, using: Curve = activeCurve()): KeyPair {
   return { privateKey, publicKey: using.getPublicKey(privateKey) };
 }
 
@@ -70,8 +70,8 @@ abstract class Handshake {
   private ephemeralKey: KeyPair | undefined;
 
   protected constructor(responderStaticKey: Uint8Array, options: HandshakeOptions) {
-    this.cipher = options.aead ?? aead;
-    this.curve = options.curve ?? curve;
+    this.cipher = options.aead ?? activeAead();
+    this.curve = options.curve ?? activeCurve();
     // BOLT 8 "Handshake State Initialization": h = SHA-256(h || rs.pub.serializeCompressed()).
     this.h = sha256(H_AFTER_PROLOGUE, responderStaticKey);
     this.ephemeralPrivateKey = options.ephemeralPrivateKey;

@@ -5,6 +5,8 @@ import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
 import { aeadBackends, curveBackends, type Aead, type Curve } from '../../src/crypto/index.js';
 import { LnPeerError } from '../../src/errors.js';
+import sodium from 'libsodium-wrappers';
+import { libsodiumAead } from '../../src/crypto/accelerators.js';
 import { fromHex, toHex } from '../../src/bytes.js';
 import {
   CipherState,
@@ -75,7 +77,11 @@ function responder(aead: Aead, curve: Curve): ResponderHandshake {
   return new ResponderHandshake(keyPair(hex(res.local_static_privkey), curve), { ephemeralPrivateKey: hex(res.local_ephemeral_privkey), aead, curve });
 }
 
-const backends = aeadBackends.flatMap((aead) => curveBackends.map((curve) => ({ aead, curve })));
+// The accelerators lnpeer loads by itself on Node are among aeadBackends/curveBackends; the
+// wasm libsodium is one an application hands to useCrypto() (in a browser): it is checked too.
+await sodium.ready;
+const aeads = [...aeadBackends, libsodiumAead(sodium)];
+const backends = aeads.flatMap((aead) => curveBackends.map((curve) => ({ aead, curve })));
 assert.ok(backends.length >= 2, 'at least the noble backends');
 
 for (const { aead, curve } of backends) {

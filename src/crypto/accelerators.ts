@@ -1,0 +1,95 @@
+/**
+ * Faster backends from audited native or wasm builds, as adapters around the module the
+ * platform (or the application) loaded: libsodium's one-shot ChaCha20-Poly1305 (`sodium-native`
+ * on Node, `libsodium-wrappers` in wasm anywhere) and libsecp256k1 in wasm (`tiny-secp256k1`).
+ * They import nothing: each takes the module object.
+ */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { nonceBytes } from './nonce.js';
+import { TAG_LENGTH, type Aead, type Curve } from './types.js';
+
+/** The functions of the `sodium-native` addon used here. */
+export interface SodiumNative {
+  crypto_aead_chacha20poly1305_ietf_encrypt(ciphertext: Uint8Array, message: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, key: Uint8Array): number;
+  crypto_aead_chacha20poly1305_ietf_decrypt(message: Uint8Array, nsec: null, ciphertext: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, key: Uint8Array): number;
+}
+
+/** The functions of `libsodium-wrappers` used here (after `await sodium.ready`). */
+export interface LibsodiumWrappers {
+  crypto_aead_chacha20poly1305_ietf_encrypt(message: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, key: Uint8Array): Uint8Array;
+  crypto_aead_chacha20poly1305_ietf_decrypt(nsec: null, ciphertext: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, key: Uint8Array): Uint8Array;
+}
+
+/** The functions of `tiny-secp256k1` used here. */
+export interface TinySecp256k1 {
+  pointFromScalar(privateKey: Uint8Array, compressed?: boolean): Uint8Array | null;
+  pointMultiply(point: Uint8Array, scalar: Uint8Array, compressed?: boolean): Uint8Array | null;
+  isPoint(point: Uint8Array): boolean;
+}
+
+/** ChaCha20-Poly1305 (RFC 8439, libsodium's "IETF" variant) from the `sodium-native` addon: one call per message. */
+export function sodiumNativeAead(sodium: SodiumNative): Aead {
+  return {
+    name: 'sodium-native (libsodium)',
+    seal(key, n, ad, plaintext, out = new Uint8Array(plaintext.length + TAG_LENGTH)) {
+      sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad.length > 0 ? ad : null, null, nonceBytes(n), key);
+      return out;
+    },
+    open(key, n, ad, sealed, out) {
+      if (sealed.length < TAG_LENGTH) return null;
+      const plaintext = out ?? new Uint8Array(sealed.length - TAG_LENGTH);
+      try {
+        sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, sealed, ad.length > 0 ? ad : null, nonceBytes(n), key);
+      } catch {
+        return null;
+      }
+      return plaintext;
+    },
+  };
+}
+
+/** The same cipher from `libsodium-wrappers` (libsodium in wasm): for browsers, where there is no addon. */
+export function libsodiumAead(sodium: LibsodiumWrappers): Aead {
+  return {
+    name: 'libsodium-wrappers (libsodium, wasm)',
+    seal(key, n, ad, plaintext, out) {
+      const sealed = sodium.crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, ad.length > 0 ? ad : null, null, nonceBytes(n), key);
+      if (!out) return sealed;
+      out.set(sealed);
+      return out;
+    },
+    open(key, n, ad, sealed, out) {
+      if (sealed.length < TAG_LENGTH) return null;
+      let plaintext: Uint8Array;
+      try {
+        plaintext = sodium.crypto_aead_chacha20poly1305_ietf_decrypt(null, sealed, ad.length > 0 ? ad : null, nonceBytes(n), key);
+      } catch {
+        return null;
+      }
+      if (!out) return plaintext;
+      out.set(plaintext);
+      return out;
+    },
+  };
+}
+
+/** secp256k1 from `tiny-secp256k1` (libsecp256k1 in wasm): about 13 times noble's ECDH. */
+export function libsecp256k1WasmCurve(secp: TinySecp256k1): Curve {
+  const isValidPublicKey = (publicKey: Uint8Array) => publicKey.length === 33 && (publicKey[0] === 2 || publicKey[0] === 3) && secp.isPoint(publicKey);
+  return {
+    name: 'tiny-secp256k1 (libsecp256k1, wasm)',
+    getPublicKey(privateKey) {
+      const point = secp.pointFromScalar(privateKey, true);
+      if (!point) throw new Error('invalid private key');
+      return point;
+    },
+    isValidPublicKey,
+    ecdh(privateKey, publicKey) {
+      if (!isValidPublicKey(publicKey)) throw new Error('invalid public key');
+      const point = secp.pointMultiply(publicKey, privateKey, true);
+      // BOLT 8 ECDH: "the SHA256 of the compressed format of the generated point".
+      if (!point) throw new Error('the shared point is at infinity');
+      return sha256(point);
+    },
+  };
+}
