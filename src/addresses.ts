@@ -6,6 +6,8 @@
 import { describe } from './bytes.js';
 import { LnPeerError } from './errors.js';
 import { nodeIdHex } from './node-id.js';
+import { parseIpv4, parseIpv6 } from './wire/ip.js';
+import { parseOnionAddress } from './wire/onion.js';
 
 /** A host and a port. `host` is a name, an IPv4 address or an IPv6 address (without brackets). */
 export interface NetAddress {
@@ -29,10 +31,11 @@ export interface PeerAddress extends NetAddress {
 /** The default Lightning port (BOLT 1: mainnet 9735). */
 export const DEFAULT_PORT = 9735;
 
-const FORMS = '"peerid@host:port" (a host name, an IPv4 address or a bracketed IPv6 address; the port defaults to 9735) or "peerid@ws://host:port/path" (also wss://)';
+const FORMS = '"peerid@host:port" (a DNS name, a Tor .onion name, an IPv4 address or a bracketed IPv6 address; the port defaults to 9735) or "peerid@ws://host:port/path" (also wss://)';
 
 /**
- * Parses a peer address: `peerid@host:port` (IPv6 hosts in brackets: `peerid@[::1]:9735`;
+ * Parses a peer address: `peerid@host:port` (a DNS name, a Tor v3 `.onion` name with its
+ * checksum checked, an IPv4 address, or an IPv6 address in brackets: `peerid@[::1]:9735`;
  * the port defaults to 9735), or `peerid@ws://host:port[/path]` and `wss://` for BOLT 8 over
  * a WebSocket. Throws `INVALID_NODE_ID` or `INVALID_ADDRESS`.
  *
@@ -57,14 +60,43 @@ export function parsePeerAddress(address: string): PeerAddress {
   return { peerId, transport: 'tcp', ...parseHostPort(rest, address, DEFAULT_PORT) };
 }
 
-/** `host:port`, `[ipv6]:port`, or a host alone (then `defaultPort`). Throws `INVALID_ADDRESS` naming `whole`. */
+/**
+ * `host:port`, `[ipv6]:port`, or a host alone (then `defaultPort`). The host is an IPv4 or a
+ * bracketed IPv6 address, a DNS name (RFC 1123: labels of letters, digits and hyphens, at most
+ * 253 characters; BOLT 7 address type 5), or a Tor v3 `.onion` name, whose checksum is checked
+ * (a typo is an error, not a connection attempt). Throws `INVALID_ADDRESS` naming `whole`.
+ */
 export function parseHostPort(text: string, whole = text, defaultPort?: number): NetAddress {
   const match = /^(?:\[([^\]]+)\]|([^:[\]/?#@\s]+))(?::(\d{1,5}))?$/.exec(text);
   const port = match?.[3] === undefined ? defaultPort : Number(match[3]);
   if (!match || port === undefined || port < 1 || port > 65535) {
     throw new LnPeerError('INVALID_ADDRESS', `address ${JSON.stringify(whole)}: "${text}" is not a host and a port from 1 to 65535; expected ${FORMS}`, { address: whole });
   }
-  return { host: match[1] ?? match[2], port };
+  const ipv6 = match[1];
+  if (ipv6 !== undefined) {
+    if (!parseIpv6(ipv6)) throw new LnPeerError('INVALID_ADDRESS', `address ${JSON.stringify(whole)}: [${ipv6}] is not an IPv6 address`, { address: whole });
+    return { host: ipv6, port };
+  }
+  const host = match[2];
+  if (host.toLowerCase().endsWith('.onion')) return { host: parseOnionAddress(host).host, port };
+  if (!parseIpv4(host) && !isDnsName(host)) {
+    throw new LnPeerError('INVALID_ADDRESS', `address ${JSON.stringify(whole)}: "${host}" is neither an IPv4 address nor a DNS name (letters, digits, hyphens and dots, RFC 1123)`, { address: whole });
+  }
+  return { host, port };
+}
+
+/** RFC 1123 host names: dot-separated labels of 1 to 63 letters, digits and inner hyphens, not all digits at the end. */
+function isDnsName(host: string): boolean {
+  if (host.length > 253) return false;
+  const labels = host.replace(/\.$/, '').split('.');
+  if (!labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/i.test(label))) return false;
+  // A name whose last label is all digits would be a mistyped IPv4 address (RFC 3696 §2).
+  return !/^\d+$/.test(labels[labels.length - 1]);
+}
+
+/** True when `host` is a Tor `.onion` name (reached only through a SOCKS5 proxy). */
+export function isOnionHost(host: string): boolean {
+  return host.toLowerCase().endsWith('.onion');
 }
 
 function parseWebSocketUrl(text: string, whole: string): NetAddress & { url: string } {

@@ -21,6 +21,9 @@ const COMMON = `Options for every command:
                        The key is never printed; the node id is.
   --features LIST      extra feature bits to offer, comma-separated (e.g. 7,257)
   --even-types LIST    even custom message types this node handles, comma-separated
+  --proxy URL          a SOCKS5 proxy (Tor: socks5://127.0.0.1:9050); .onion nodes are reached
+                       only through it
+  --always-proxy       every connection through --proxy (names resolved by the proxy)
   -h, --help           this help
 
 Output: one JSON object per line on standard output ("event" names it).
@@ -61,7 +64,10 @@ payload as hex). Runs until interrupted (Ctrl-C).
   --echo               send every incoming custom message back to its sender
 
 ${COMMON}`,
-  connect: `Usage: lnpeer connect <nodeid>@<host>:<port> [--send HEX]... [--wait MS] [options]
+  connect: `Usage: lnpeer connect <nodeid>@<host>[:<port>] [--send HEX]... [--wait MS] [options]
+
+<host> is an IPv4 address, an IPv6 address in brackets, a DNS name, a Tor .onion name
+(with --proxy), or ws://host:port/path for BOLT 8 over a WebSocket.
 
 Connects (BOLT 8 handshake and init), sends each --send message in order, prints what comes
 back for --wait milliseconds after the last one, then disconnects.
@@ -93,6 +99,8 @@ const OPTIONS = {
   send: { type: 'string', multiple: true },
   allow: { type: 'string', multiple: true },
   'max-connections': { type: 'string' },
+  proxy: { type: 'string' },
+  'always-proxy': { type: 'boolean' },
   wait: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
@@ -131,6 +139,8 @@ function managerOptions(values: Values): PeerManagerOptions {
     ...(privateKey ? { privateKey } : {}),
     ...(values.features ? { features: integerList(values.features, 'features') } : {}),
     ...(values['even-types'] ? { evenTypes: integerList(values['even-types'], 'even-types') } : {}),
+    ...(values.proxy ? { proxy: values.proxy } : {}),
+    ...(values['always-proxy'] ? { alwaysUseProxy: true } : {}),
   };
 }
 

@@ -70,6 +70,8 @@ export type { LnPeerErrorCode, HandshakeFailure } from './errors.js';
 export { parseNodeId } from './node-id.js';
 export { parsePeerAddress, DEFAULT_PORT } from './addresses.js';
 export type { Direction, NetAddress, PeerAddress } from './addresses.js';
+export { parseProxyUrl } from './proxy.js';
+export type { Socks5Proxy } from './proxy.js';
 export type { WaitOptions } from './wait.js';
 export { keyPair } from './noise/index.js';
 export type { KeyPair } from './noise/index.js';

@@ -2,8 +2,9 @@
  * `PeerManager` options: each limit with a safe default, checked once at construction so
  * that a bad value fails early with a message that says what is allowed.
  */
-import { bytesOrHex, describe } from './bytes.js';
-import { isValidPrivateKey, randomPrivateKey } from './crypto/index.js';
+import { bytesOrHex, describe, toHex } from './bytes.js';
+import { checkProxy, parseProxyUrl, type Socks5Proxy } from './proxy.js';
+import { isValidPrivateKey, randomBytes, randomPrivateKey } from './crypto/index.js';
 import { LnPeerError } from './errors.js';
 import { keyPair, type KeyPair } from './noise/index.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './peer.js';
@@ -24,6 +25,8 @@ export const DEFAULT_PONG_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_CONCURRENT_HANDSHAKES = 512;
 /** Default of `handshakesPerSecondPerHost`: 50 pure-JavaScript handshakes take at most 40% of a core. */
 export const DEFAULT_HANDSHAKES_PER_SECOND_PER_HOST = 50;
+/** Default of `proxyTimeoutMs`: Tor takes 10 to 30 s to reach an onion service. */
+export const DEFAULT_PROXY_TIMEOUT_MS = 60_000;
 /** Default of `maxPeers`. */
 export const DEFAULT_MAX_PEERS = 10_000;
 /** Default of `maxQueuedBytes`: 16 MiB, 256 of the largest messages. */
@@ -83,6 +86,22 @@ export interface PeerManagerOptions {
    */
   maxQueuedBytes?: number;
   /**
+   * A SOCKS5 proxy (RFC 1928/1929), such as Tor's SocksPort: `socks5://[user:password@]host:port`
+   * or `{ host, port, username?, password? }`. Tor `.onion` addresses always go through it (and
+   * cannot be reached without it); other TCP addresses only with `alwaysUseProxy`.
+   */
+  proxy?: string | Socks5Proxy;
+  /** Every outbound TCP connection goes through `proxy`, names resolved by the proxy, never locally (no DNS leak). Default false. */
+  alwaysUseProxy?: boolean;
+  /**
+   * Distinct proxy credentials for each peer (`lnpeer-<peerId>` and a random password), so that
+   * Tor (IsolateSOCKSAuth, its default) builds separate circuits per peer. For a proxy without
+   * credentials of its own. Default false.
+   */
+  isolateProxyStreams?: boolean;
+  /** Time for the proxy to connect to the target, in ms: Tor takes 10 to 30 s to reach an onion service. Default 60,000. */
+  proxyTimeoutMs?: number;
+  /**
    * Backoff of persistent peers (`connect(…, { persistent: true })`): the first wait, and the
    * longest, in ms; each wait doubles the one before, times a random factor from 0.5 to 1.5.
    * Defaults 1,000 and 300,000 (Core Lightning's connectd).
@@ -116,6 +135,11 @@ export interface ResolvedOptions {
   readonly maxQueuedBytes: number;
   readonly wsProxy: string | undefined;
   readonly reconnect: { readonly initialMs: number; readonly maxMs: number };
+  readonly proxy: Socks5Proxy | undefined;
+  readonly alwaysUseProxy: boolean;
+  /** The password of per-peer proxy credentials, when streams are isolated. */
+  readonly proxyIsolationPassword: string | undefined;
+  readonly proxyTimeoutMs: number;
 }
 
 export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOptions {
@@ -151,11 +175,33 @@ export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOption
     maxPeers: count(options.maxPeers, 'maxPeers', DEFAULT_MAX_PEERS),
     maxQueuedBytes: count(options.maxQueuedBytes, 'maxQueuedBytes', DEFAULT_MAX_QUEUED_BYTES),
     wsProxy: parseWsProxy(options.wsProxy),
+    ...proxyOptions(options),
+    proxyTimeoutMs: duration(options.proxyTimeoutMs, 'proxyTimeoutMs', DEFAULT_PROXY_TIMEOUT_MS),
     reconnect: {
       initialMs: duration(options.reconnect?.initialDelayMs, 'reconnect.initialDelayMs', DEFAULT_RECONNECT_INITIAL_DELAY_MS),
       maxMs: duration(options.reconnect?.maxDelayMs, 'reconnect.maxDelayMs', DEFAULT_RECONNECT_MAX_DELAY_MS),
     },
   };
+}
+
+function proxyOptions(options: PeerManagerOptions): Pick<ResolvedOptions, 'proxy' | 'alwaysUseProxy' | 'proxyIsolationPassword'> {
+  const proxy = options.proxy === undefined ? undefined : typeof options.proxy === 'string' ? parseProxyUrl(options.proxy) : (checkProxy(options.proxy), { ...options.proxy });
+  const alwaysUseProxy = flag(options.alwaysUseProxy, 'alwaysUseProxy');
+  const isolate = flag(options.isolateProxyStreams, 'isolateProxyStreams');
+  if ((alwaysUseProxy || isolate) && !proxy) {
+    throw new LnPeerError('INVALID_ARGUMENT', `${alwaysUseProxy ? 'alwaysUseProxy' : 'isolateProxyStreams'} needs a proxy: set the proxy option (socks5://host:port)`);
+  }
+  if (isolate && proxy?.username !== undefined) {
+    throw new LnPeerError('INVALID_ARGUMENT', 'isolateProxyStreams sets credentials per peer, so the proxy must have none of its own (Tor needs none)');
+  }
+  const password = isolate ? toHex(randomBytes(16)) : undefined;
+  return { proxy, alwaysUseProxy, proxyIsolationPassword: password };
+}
+
+function flag(value: boolean | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') throw new LnPeerError('INVALID_ARGUMENT', `${name} must be true or false, got ${describe(value)}`);
+  return value;
 }
 
 function parseWsProxy(value: string | undefined): string | undefined {

@@ -3,8 +3,9 @@
  * `sendCustomMsg` and the `custommsg` event, with the limits of docs/architecture.md
  * "Limits".
  */
-import { attachWebSocket, dialTcp, EventEmitter, listenTcp, listenWebSocket } from '#platform';
-import { parseHostPort, parsePeerAddress, type Direction, type NetAddress, type PeerAddress } from './addresses.js';
+import { attachWebSocket, dialSocks5, dialTcp, EventEmitter, listenTcp, listenWebSocket } from '#platform';
+import { isOnionHost, parseHostPort, parsePeerAddress, type Direction, type NetAddress, type PeerAddress } from './addresses.js';
+import type { Socks5Proxy } from './proxy.js';
 import { describe, toHex } from './bytes.js';
 import { asConnection, type Connection, type Transport } from './connection.js';
 import { CustomMessage } from './custom-message.js';
@@ -591,11 +592,26 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
 
   #openTransport(address: PeerAddress, signal: AbortSignal): Promise<Connection> {
     const options = { signal, timeoutMs: this.#options.connectTimeoutMs };
-    if (address.url) return dialWebSocket(address.url, options);
+    const { proxy, alwaysUseProxy } = this.#options;
+    if (address.url) {
+      if (alwaysUseProxy) return Promise.reject(new LnPeerError('UNSUPPORTED', `${address.url}: a WebSocket through the SOCKS5 proxy is not supported, and alwaysUseProxy forbids a direct connection`, { address: address.url }));
+      return dialWebSocket(address.url, options);
+    }
+    if (isOnionHost(address.host) || alwaysUseProxy) {
+      // Through the proxy, which resolves the name itself: nothing reaches the local DNS.
+      if (!proxy) return Promise.reject(new LnPeerError('INVALID_ADDRESS', `${address.host} is a Tor onion service: it is reached only through a SOCKS5 proxy (Tor's SocksPort); set the proxy option`, { host: address.host }));
+      return dialSocks5(this.#proxyFor(address.peerId, proxy), address, { signal, timeoutMs: this.#options.proxyTimeoutMs });
+    }
     const { wsProxy } = this.#options;
     // A page reaches a TCP-only node through a WebSocket-to-TCP proxy (lnmessage's convention).
     if (wsProxy) return dialWebSocket(`${wsProxy}/${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}`, options);
     return dialTcp(address, options);
+  }
+
+  /** The proxy for `peerId`: with per-peer credentials when streams are isolated (Tor: a circuit per peer). */
+  #proxyFor(peerId: string, proxy: Socks5Proxy): Socks5Proxy {
+    const password = this.#options.proxyIsolationPassword;
+    return password === undefined ? proxy : { ...proxy, username: `lnpeer-${peerId}`, password };
   }
 
   /** The handshake as initiator on `transport`, then `init`; `signal` aborts it. */

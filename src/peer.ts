@@ -457,7 +457,7 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
 
   #onEnd(): void {
     if (this.#state === 'handshake') {
-      this.#fail(new LnPeerError('HANDSHAKE_FAILED', 'the remote closed the connection during the BOLT 8 handshake (a wrong node id, or it refused us)', { reason: 'SHORT_READ' }), false);
+      this.#fail(new LnPeerError('HANDSHAKE_FAILED', 'the remote closed the connection during the BOLT 8 handshake (a wrong node id, or it refused us)', { reason: 'SHORT_READ', stage: 'handshake' }), false);
       return;
     }
     if (this.#state === 'open') {
@@ -509,7 +509,7 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
   #unexpectedClose(error: Error | undefined): PeerCloseInfo {
     if (this.#state === 'handshake') {
       const what = error ? `the connection failed during the BOLT 8 handshake: ${error.message}` : 'the connection closed during the BOLT 8 handshake';
-      return { reason: what, error: new LnPeerError('HANDSHAKE_FAILED', what, { reason: 'SHORT_READ' }, { cause: error }), local: false };
+      return { reason: what, error: new LnPeerError('HANDSHAKE_FAILED', what, { reason: 'SHORT_READ', stage: 'handshake' }, { cause: error }), local: false };
     }
     if (error) return { reason: `the connection failed: ${error.message}`, error: new LnPeerError('CONNECTION_CLOSED', `the connection failed: ${error.message}`, {}, { cause: error }), local: false };
     return { reason: 'the connection was closed', local: false };

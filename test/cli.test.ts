@@ -106,4 +106,18 @@ describe('lnpeer CLI', () => {
     const wrong = await run(['connect', '--nope']);
     assert.match(wrong.stderr, /Unknown option '--nope'/);
   });
+  it('connect takes .onion names with --proxy (the proxy named in the error) and refuses a mistyped one', async () => {
+    const node = `${'02'}${'79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798'}`;
+    const onion = '25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion';
+    const typo = await run(['connect', `${node}@${onion.replace('25nj', '25nk')}:9735`, '--proxy', 'socks5://127.0.0.1:9']);
+    assert.equal(typo.code, 1);
+    assert.deepEqual([typo.events[0].event, typo.events[0].code], ['error', 'INVALID_ADDRESS']);
+    assert.match(String(typo.events[0].message), /checksum/);
+    const noProxy = await run(['connect', `${node}@${onion}:9735`]);
+    assert.match(String(noProxy.events.at(-1)?.message), /reached only through a SOCKS5 proxy/);
+    const closedProxy = await run(['connect', `${node}@${onion}:9735`, '--proxy', 'socks5://127.0.0.1:9']);
+    assert.equal(closedProxy.code, 1);
+    assert.deepEqual([closedProxy.events.at(-1)?.code], ['CONNECTION_FAILED']);
+    assert.match(String(closedProxy.events.at(-1)?.message), /^SOCKS5 proxy 127\.0\.0\.1:9: could not connect to the proxy/);
+  });
 });

@@ -16,6 +16,11 @@ export type { Aead, Curve } from './types.js';
 export { TAG_LENGTH } from './types.js';
 export { isValidPrivateKey, nobleAead, nobleCurve, randomPrivateKey } from './noble.js';
 
+/** `length` bytes from the platform's cryptographic random source (`crypto.getRandomValues`). */
+export function randomBytes(length: number): Uint8Array {
+  return globalThis.crypto.getRandomValues(new Uint8Array(length));
+}
+
 /** SHA-256 of the concatenation of `parts`. */
 export function sha256(...parts: Uint8Array[]): Uint8Array {
   if (parts.length === 1) return nobleSha256(parts[0]);

@@ -56,7 +56,7 @@ export interface HandshakeResult {
 }
 
 function fail(reason: HandshakeFailure, act: 1 | 2 | 3, what: string): LnPeerError {
-  return new LnPeerError('HANDSHAKE_FAILED', `BOLT 8 handshake failed in act ${act}: ${what}`, { reason, act });
+  return new LnPeerError('HANDSHAKE_FAILED', `BOLT 8 handshake failed in act ${act}: ${what}`, { reason, act, stage: 'handshake' });
 }
 
 /** The handshake state shared by both roles: the chaining key `ck` and handshake hash `h`. */

@@ -58,6 +58,10 @@ export function attachWebSocket(): Promise<{ close(): Promise<void> }> {
   return Promise.reject(noWebSocketServer());
 }
 
+export function dialSocks5(): Promise<Connection> {
+  return Promise.reject(new LnPeerError('UNSUPPORTED', 'a SOCKS5 proxy (Tor) needs TCP, which a browser does not have'));
+}
+
 export function dialTcp(): Promise<Connection> {
   return Promise.reject(noTcp());
 }

@@ -3,6 +3,7 @@ import { randomFillSync } from 'node:crypto';
 export { EventEmitter } from 'node:events';
 export { nodeAeads as platformAeads, nodeCurves as platformCurves } from '../crypto/node.js';
 export { dialTcp, listenTcp } from '../transports/tcp.js';
+export { dialSocks5 } from '../transports/socks5.js';
 import { DEFAULT_MAX_FRAME_BYTES, loadWs } from '../transports/websocket-server.js';
 import type { WebSocketConstructor } from '../transports/websocket.js';
 

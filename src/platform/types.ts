@@ -8,6 +8,7 @@ import type { Aead, Curve } from '../crypto/types.js';
 import type { LnPeerError } from '../errors.js';
 import type { NetAddress } from '../addresses.js';
 import type { WaitOptions } from '../wait.js';
+import type { Socks5Proxy } from '../proxy.js';
 import type { WebSocketConstructor } from '../transports/websocket.js';
 import type { HttpServerLike, WebSocketListenerOptions } from '../transports/websocket-server.js';
 
@@ -39,6 +40,8 @@ export interface Platform {
   listenWebSocket(address: NetAddress, options: WebSocketListenerOptions, onConnection: (connection: Connection, remote: NetAddress) => void, onError: (error: LnPeerError) => void): Promise<TcpListener>;
   /** Accepts BOLT 8 over WebSocket on the application's HTTP server (Node). */
   attachWebSocket(server: HttpServerLike, options: WebSocketListenerOptions, onConnection: (connection: Connection, remote: NetAddress) => void): Promise<{ close(): Promise<void> }>;
+  /** Opens a TCP connection through a SOCKS5 proxy (RFC 1928); rejects with `UNSUPPORTED` where there is no TCP. */
+  dialSocks5(proxy: Socks5Proxy, target: NetAddress, options?: WaitOptions): Promise<Connection>;
   /** Listens for TCP connections; rejects with `UNSUPPORTED` where there is no TCP. */
   listenTcp(address: NetAddress, onConnection: (connection: Connection, remote: NetAddress) => void, onError: (error: LnPeerError) => void): Promise<TcpListener>;
 }

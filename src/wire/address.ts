@@ -5,6 +5,7 @@
 import { toHex } from '../bytes.js';
 import { LnPeerError } from '../errors.js';
 import { formatIpv4, formatIpv6, isIpv4Mapped, isPrivateIpv4, isPrivateIpv6, parseIpv4, parseIpv6 } from './ip.js';
+import { onionBytes, onionBytesProblem, parseOnionAddress } from './onion.js';
 
 /** The descriptor types of BOLT 7. `torv2` is deprecated, kept so it can be decoded and shown. */
 export type AddressType = 'ipv4' | 'ipv6' | 'torv2' | 'torv3' | 'dns';
@@ -66,6 +67,9 @@ export function decodeAddress(bytes: Uint8Array): Address {
     // BOLT 7: "`hostname` bytes MUST be ASCII characters".
     throw invalid(bytes, 'the hostname has bytes outside printable ASCII (33 to 126)');
   }
+  // BOLT 7 type 4 carries Tor's `PUBKEY | CHECKSUM | VERSION`; rend-spec-v3 [ONIONADDRESS] defines both checks.
+  const onionProblem = type === 'torv3' ? onionBytesProblem(data) : undefined;
+  if (onionProblem) throw invalid(bytes, `its Tor v3 onion address is not valid: ${onionProblem}`);
   return { type, host: hostText(type, data), port };
 }
 
@@ -102,8 +106,9 @@ export function isPrivateAddress(address: Address): boolean {
 }
 
 function hostBytes({ type, host }: Address): Uint8Array {
+  if (type === 'torv3') return torv3Bytes(host);
   const bytes =
-    type === 'ipv4' ? parseIpv4(host) : type === 'ipv6' ? parseIpv6(host) : type === 'dns' ? dnsBytes(host) : onionBytes(type, host);
+    type === 'ipv4' ? parseIpv4(host) : type === 'ipv6' ? parseIpv6(host) : type === 'dns' ? dnsBytes(host) : torv2Bytes(host);
   if (!bytes) {
     throw new LnPeerError('INVALID_ADDRESS', `host ${JSON.stringify(host)} is not a valid ${type} address: ${HOST_RULES[type]}`, {
       host,
@@ -125,11 +130,23 @@ function dnsBytes(host: string): Uint8Array | undefined {
   return Uint8Array.from([host.length, ...Array.from(host, (ch) => ch.charCodeAt(0))]);
 }
 
-function onionBytes(type: 'torv2' | 'torv3', host: string): Uint8Array | undefined {
+/** `PUBKEY | CHECKSUM | VERSION` of a v3 onion host, checksum and version verified. Throws `INVALID_ADDRESS`. */
+function torv3Bytes(host: string): Uint8Array {
+  let publicKey: Uint8Array;
+  try {
+    ({ publicKey } = parseOnionAddress(host));
+  } catch (err) {
+    const reason = err instanceof LnPeerError && typeof err.details.reason === 'string' ? err.details.reason : HOST_RULES.torv3;
+    throw new LnPeerError('INVALID_ADDRESS', `host ${JSON.stringify(host)} is not a valid torv3 address: ${reason}`, { host, reason }, { cause: err });
+  }
+  return onionBytes(publicKey);
+}
+
+function torv2Bytes(host: string): Uint8Array | undefined {
   const name = host.toLowerCase();
   if (!name.endsWith('.onion')) return undefined;
   const bytes = fromBase32(name.slice(0, -'.onion'.length));
-  return bytes?.length === HOST_BYTES[type] ? bytes : undefined;
+  return bytes?.length === HOST_BYTES.torv2 ? bytes : undefined;
 }
 
 function hostText(type: AddressType, data: Uint8Array): string {

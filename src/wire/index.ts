@@ -66,4 +66,5 @@ export {
   type InitMessage,
   type PingMessage,
 } from './messages.js';
+export { ONION_V3_BYTES, ONION_V3_CHARS, ONION_V3_VERSION, decodeOnionBytes, encodeOnionAddress, isOnionAddress, onionBytes, parseOnionAddress, type OnionAddress } from './onion.js';
 export { CHAIN_HASHES, chainHash, chainLabel, networkName, parseNetwork, type NetworkName } from './networks.js';

@@ -30,20 +30,20 @@ const res = vectors.responder_successful_handshake;
 const msg = vectors.message_encryption;
 const hex = (s: string) => fromHex(s, 'vector');
 
-const ERROR_KINDS: Record<string, { reason: string; act: number }> = {
-  ACT1_READ_FAILED: { reason: 'SHORT_READ', act: 1 },
-  ACT1_BAD_VERSION: { reason: 'BAD_VERSION', act: 1 },
-  ACT1_BAD_PUBKEY: { reason: 'BAD_PUBKEY', act: 1 },
-  ACT1_BAD_TAG: { reason: 'BAD_TAG', act: 1 },
-  ACT2_READ_FAILED: { reason: 'SHORT_READ', act: 2 },
-  ACT2_BAD_VERSION: { reason: 'BAD_VERSION', act: 2 },
-  ACT2_BAD_PUBKEY: { reason: 'BAD_PUBKEY', act: 2 },
-  ACT2_BAD_TAG: { reason: 'BAD_TAG', act: 2 },
-  ACT3_READ_FAILED: { reason: 'SHORT_READ', act: 3 },
-  ACT3_BAD_VERSION: { reason: 'BAD_VERSION', act: 3 },
-  ACT3_BAD_CIPHERTEXT: { reason: 'BAD_CIPHERTEXT', act: 3 },
-  ACT3_BAD_PUBKEY: { reason: 'BAD_PUBKEY', act: 3 },
-  ACT3_BAD_TAG: { reason: 'BAD_TAG', act: 3 },
+const ERROR_KINDS: Record<string, { reason: string; act: number; stage: 'handshake' }> = {
+  ACT1_READ_FAILED: { reason: 'SHORT_READ', act: 1, stage: 'handshake' },
+  ACT1_BAD_VERSION: { reason: 'BAD_VERSION', act: 1, stage: 'handshake' },
+  ACT1_BAD_PUBKEY: { reason: 'BAD_PUBKEY', act: 1, stage: 'handshake' },
+  ACT1_BAD_TAG: { reason: 'BAD_TAG', act: 1, stage: 'handshake' },
+  ACT2_READ_FAILED: { reason: 'SHORT_READ', act: 2, stage: 'handshake' },
+  ACT2_BAD_VERSION: { reason: 'BAD_VERSION', act: 2, stage: 'handshake' },
+  ACT2_BAD_PUBKEY: { reason: 'BAD_PUBKEY', act: 2, stage: 'handshake' },
+  ACT2_BAD_TAG: { reason: 'BAD_TAG', act: 2, stage: 'handshake' },
+  ACT3_READ_FAILED: { reason: 'SHORT_READ', act: 3, stage: 'handshake' },
+  ACT3_BAD_VERSION: { reason: 'BAD_VERSION', act: 3, stage: 'handshake' },
+  ACT3_BAD_CIPHERTEXT: { reason: 'BAD_CIPHERTEXT', act: 3, stage: 'handshake' },
+  ACT3_BAD_PUBKEY: { reason: 'BAD_PUBKEY', act: 3, stage: 'handshake' },
+  ACT3_BAD_TAG: { reason: 'BAD_TAG', act: 3, stage: 'handshake' },
 };
 
 function assertHandshakeError(fn: () => unknown, kind: string): void {
