@@ -25,6 +25,18 @@ export { DEFAULT_MESSAGE_BUFFER } from './message-stream.js';
 export { Requests, DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS } from './protocols/requests.js';
 export type { RequestOptions, RequestsOptions } from './protocols/requests.js';
 export {
+  Commando,
+  COMMANDO_MAX_REQUEST_BYTES,
+  COMMANDO_REPLY_CONTINUES,
+  COMMANDO_REPLY_FINAL,
+  COMMANDO_REQUEST_CONTINUES,
+  COMMANDO_REQUEST_FINAL,
+  COMMANDO_SLICE_BYTES,
+  DEFAULT_COMMANDO_MAX_REPLY_BYTES,
+  commandoSlices,
+} from './protocols/commando.js';
+export type { CommandoCallOptions, CommandoOptions, CommandoRequest, CommandoRpcErrorDetails } from './protocols/commando.js';
+export {
   Lsps0Client,
   Lsps0Error,
   Lsps0Server,

@@ -154,11 +154,12 @@ export class Requests {
     const wait = deadline({ signal: options.signal, timeoutMs: options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS }, `the request to ${peerId}`, { peerId });
     return new Promise<CustomMessageEvent>((resolve, reject) => {
       const pending: Pending = { peerId, match: options.match, key: options.key, resolve, reject };
+      const reason = () => (wait.signal!.reason instanceof LnPeerError ? wait.signal!.reason : new LnPeerError('ABORTED', `the request to ${peerId} was aborted`, { peerId }, { cause: wait.signal!.reason }));
       const giveUp = () => {
-        if (!this.#settle(pending)) return;
-        reject(wait.signal!.reason instanceof LnPeerError ? wait.signal!.reason : new LnPeerError('ABORTED', `the request to ${peerId} was aborted`, { peerId }, { cause: wait.signal!.reason }));
+        if (this.#settle(pending)) reject(reason());
       };
-      if (wait.signal?.aborted) return giveUp();
+      // Aborted already: nothing is sent.
+      if (wait.signal?.aborted) return reject(reason());
       wait.signal?.addEventListener('abort', giveUp, { once: true });
       this.#add(pending);
       send().catch((error: LnPeerError) => {

@@ -183,3 +183,19 @@ describe('typed messages: send(peerId, schema, value) and messages({ schema })',
     assert.deepEqual(await pending, { value: undefined, done: true }, 'nothing was yielded');
   });
 });
+
+describe('Requests with a signal aborted before the call', () => {
+  it('rejects at once with ABORTED and sends nothing', async () => {
+    const { alice, bob, close } = await connected();
+    const first = bob.nextMessage({ timeoutMs: 5000 });
+    const requests = new Requests(alice);
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(withTimeout(requests.request(bob.nodeId, message(0xfff9, 1), { match: () => true, signal: controller.signal }), 5000, 'the rejection'), { code: 'ABORTED' });
+    // What bob receives first is what alice sends next: the request never left.
+    await alice.sendCustomMsg(bob.nodeId, message(0xfffb, 2));
+    assert.equal((await first).type, 0xfffb);
+    requests.close();
+    await close();
+  });
+});
