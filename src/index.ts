@@ -19,6 +19,7 @@ export type {
   SendOptions,
 } from './peer-manager.js';
 export { MAX_SENDS_WAITING_FOR_CONNECTION } from './peer-manager.js';
+export type { HttpServerLike, WebSocketListenerOptions } from './transports/websocket-server.js';
 export { DEFAULT_RECONNECT_INITIAL_DELAY_MS, DEFAULT_RECONNECT_MAX_DELAY_MS, RECONNECT_JITTER, STABLE_CONNECTION_MS } from './reconnect.js';
 export type { PeerManagerOptions } from './options.js';
 export { DEFAULT_MESSAGE_BUFFER } from './message-stream.js';
@@ -66,7 +67,7 @@ export type {
   Lsps0StoppedEvent,
 } from './protocols/lsps0.js';
 export { defineMessage, fixedBytes, arrayOf, restOf } from './protocols/schema.js';
-export type { Infer, MessageDefinition, MessageSchema, TlvRecord } from './protocols/schema.js';
+export type { ArrayOf, CountNames, Fields, FieldsValue, FieldType, FieldValue, FixedBytes, Infer, ItemType, ItemsValue, ItemValue, MessageDefinition, MessageSchema, RestOf, ScalarType, ScalarValues, Simplify, TlvDefinition, TlvDefinitions, TlvRecord, TlvsValue, TlvValue, TruncatedType } from './protocols/schema.js';
 export type { MessageFilter, MessagesOptions } from './message-stream.js';
 export type { PeerInfo, RemoteErrorInfo } from './session.js';
 export { Peer, ACT_TIMEOUT_MS, CLOSE_GRACE_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS, MESSAGES_PER_TURN } from './peer.js';

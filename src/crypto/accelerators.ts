@@ -10,27 +10,44 @@ import { TAG_LENGTH, type Aead, type Curve } from './types.js';
 
 /** The functions of the `sodium-native` addon used here. */
 export interface SodiumNative {
+  /** Seals `message` into `ciphertext` (its length + 16); returns the bytes written. */
   crypto_aead_chacha20poly1305_ietf_encrypt(ciphertext: Uint8Array, message: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, key: Uint8Array): number;
+  /** Opens `ciphertext` into `message`; throws when the tag does not authenticate. */
   crypto_aead_chacha20poly1305_ietf_decrypt(message: Uint8Array, nsec: null, ciphertext: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, key: Uint8Array): number;
 }
 
 /** The functions of `libsodium-wrappers` used here (after `await sodium.ready`). */
 export interface LibsodiumWrappers {
+  /** Returns `message` sealed: ciphertext then the 16-byte tag. */
   crypto_aead_chacha20poly1305_ietf_encrypt(message: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, key: Uint8Array): Uint8Array;
+  /** Returns the plaintext; throws when the tag does not authenticate. */
   crypto_aead_chacha20poly1305_ietf_decrypt(nsec: null, ciphertext: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, key: Uint8Array): Uint8Array;
 }
 
 /** The functions of `tiny-secp256k1` used here. */
 export interface TinySecp256k1 {
+  /** The public key of `privateKey`, or null for an invalid key. */
   pointFromScalar(privateKey: Uint8Array, compressed?: boolean): Uint8Array | null;
+  /** `point` times `scalar`, or null when the result is the point at infinity. */
   pointMultiply(point: Uint8Array, scalar: Uint8Array, compressed?: boolean): Uint8Array | null;
+  /** Whether `point` encodes a point on the curve. */
   isPoint(point: Uint8Array): boolean;
 }
 
-/** ChaCha20-Poly1305 (RFC 8439, libsodium's "IETF" variant) from the `sodium-native` addon: one call per message. */
+/**
+ * ChaCha20-Poly1305 (RFC 8439, libsodium's "IETF" variant) from the `sodium-native` addon: one
+ * call per message. On Node lnpeer loads it by itself when it is installed.
+ *
+ * @example
+ * ```ts
+ * import sodium from 'sodium-native';
+ * useCrypto({ aead: sodiumNativeAead(sodium) });
+ * ```
+ */
 export function sodiumNativeAead(sodium: SodiumNative): Aead {
   return {
     name: 'sodium-native (libsodium)',
+    alias: 'sodium',
     seal(key, n, ad, plaintext, out = new Uint8Array(plaintext.length + TAG_LENGTH)) {
       sodium.crypto_aead_chacha20poly1305_ietf_encrypt(out, plaintext, ad.length > 0 ? ad : null, null, nonceBytes(n), key);
       return out;
@@ -48,10 +65,20 @@ export function sodiumNativeAead(sodium: SodiumNative): Aead {
   };
 }
 
-/** The same cipher from `libsodium-wrappers` (libsodium in wasm): for browsers, where there is no addon. */
+/**
+ * The same cipher from `libsodium-wrappers` (libsodium in wasm): for browsers, where there is no addon.
+ *
+ * @example
+ * ```ts
+ * import sodium from 'libsodium-wrappers';
+ * await sodium.ready;
+ * useCrypto({ aead: libsodiumAead(sodium) });
+ * ```
+ */
 export function libsodiumAead(sodium: LibsodiumWrappers): Aead {
   return {
     name: 'libsodium-wrappers (libsodium, wasm)',
+    alias: 'libsodium',
     seal(key, n, ad, plaintext, out) {
       const sealed = sodium.crypto_aead_chacha20poly1305_ietf_encrypt(plaintext, ad.length > 0 ? ad : null, null, nonceBytes(n), key);
       if (!out) return sealed;
@@ -73,11 +100,21 @@ export function libsodiumAead(sodium: LibsodiumWrappers): Aead {
   };
 }
 
-/** secp256k1 from `tiny-secp256k1` (libsecp256k1 in wasm): about 13 times noble's ECDH. */
+/**
+ * secp256k1 from `tiny-secp256k1` (libsecp256k1 in wasm): about 13 times noble's ECDH. On
+ * Node lnpeer loads it by itself; a page whose bundler handles wasm can hand it over.
+ *
+ * @example
+ * ```ts
+ * import * as secp from 'tiny-secp256k1';
+ * useCrypto({ curve: libsecp256k1WasmCurve(secp) });
+ * ```
+ */
 export function libsecp256k1WasmCurve(secp: TinySecp256k1): Curve {
   const isValidPublicKey = (publicKey: Uint8Array) => publicKey.length === 33 && (publicKey[0] === 2 || publicKey[0] === 3) && secp.isPoint(publicKey);
   return {
     name: 'tiny-secp256k1 (libsecp256k1, wasm)',
+    alias: 'wasm',
     getPublicKey(privateKey) {
       const point = secp.pointFromScalar(privateKey, true);
       if (!point) throw new Error('invalid private key');

@@ -8,7 +8,7 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { platformAeads, platformCurves } from '#platform';
+import { environment, platformAeads, platformCurves } from '#platform';
 import { nobleAead, nobleCurve } from './noble.js';
 import type { Aead, Curve } from './types.js';
 
@@ -54,15 +54,9 @@ export const aeadBackends: readonly Aead[] = [...platformAeads, nobleAead];
 let aead: Aead = chosen(aeadBackends, environment('LNPEER_AEAD'));
 let curve: Curve = chosen(curveBackends, environment('LNPEER_SECP256K1'));
 
-function environment(name: string): string | undefined {
-  return (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name];
-}
-
-function chosen<T extends { name: string }>(backends: readonly T[], wanted: string | undefined): T {
+function chosen<T extends { name: string; alias: string }>(backends: readonly T[], wanted: string | undefined): T {
   if (!wanted) return backends[0];
-  const aliases: Record<string, string> = { noble: '@noble/', native: 'secp256k1 (', wasm: 'tiny-secp256k1', node: 'node:crypto', sodium: 'sodium-native', libsodium: 'libsodium-wrappers' };
-  const prefix = aliases[wanted] ?? wanted;
-  return backends.find((b) => b.name.startsWith(prefix)) ?? backends[0];
+  return backends.find((b) => b.alias === wanted || b.name.startsWith(wanted)) ?? backends[0];
 }
 
 /** The AEAD in use for new connections. */

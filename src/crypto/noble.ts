@@ -8,6 +8,7 @@ import { nonceBytes } from './nonce.js';
 /** secp256k1 from `@noble/secp256k1`. */
 export const nobleCurve: Curve = {
   name: '@noble/secp256k1',
+  alias: 'noble',
   getPublicKey: (privateKey) => secp.getPublicKey(privateKey, true),
   isValidPublicKey: (publicKey) => publicKey.length === 33 && secp.utils.isValidPublicKey(publicKey, true),
   ecdh: (privateKey, publicKey) => sha256(secp.getSharedSecret(privateKey, publicKey, true)),
@@ -16,6 +17,7 @@ export const nobleCurve: Curve = {
 /** ChaCha20-Poly1305 from `@noble/ciphers`. */
 export const nobleAead: Aead = {
   name: '@noble/ciphers',
+  alias: 'noble',
   seal: (key, n, ad, plaintext, out) => chacha20poly1305(key, nonceBytes(n), ad).encrypt(plaintext, out),
   open(key, n, ad, sealed, out) {
     try {

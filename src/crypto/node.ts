@@ -15,6 +15,7 @@ const AUTH_TAG = { authTagLength: TAG_LENGTH } as const;
 /** The AEAD on `node:crypto` (OpenSSL). */
 const nodeAead: Aead = {
   name: 'node:crypto',
+  alias: 'node',
   sealParts(key, n, ad, plaintext) {
     const cipher = createCipheriv('chacha20-poly1305', key, nonceBytes(n), AUTH_TAG);
     if (ad.length > 0) cipher.setAAD(ad, { plaintextLength: plaintext.length });
@@ -69,6 +70,7 @@ function loadNativeCurve(): Curve | undefined {
   if (!native) return undefined;
   return {
     name: 'secp256k1 (libsecp256k1)',
+    alias: 'native',
     getPublicKey: (privateKey) => native.publicKeyCreate(privateKey, true),
     isValidPublicKey: (publicKey) => publicKey.length === 33 && native.publicKeyVerify(publicKey),
     ecdh: (privateKey, publicKey) => native.ecdh(publicKey, privateKey),

@@ -3,6 +3,8 @@
 /** The secp256k1 operations BOLT 8 needs. */
 export interface Curve {
   readonly name: string;
+  /** The short name `LNPEER_SECP256K1` takes: `native`, `wasm` or `noble`. */
+  readonly alias: string;
   /** The 33-byte compressed public key of a 32-byte private key. */
   getPublicKey(privateKey: Uint8Array): Uint8Array;
   /** True when `publicKey` is a 33-byte compressed encoding of a point on secp256k1. */
@@ -17,6 +19,8 @@ export interface Curve {
 /** ChaCha20-Poly1305 (RFC 8439) with a BOLT 8 nonce counter. */
 export interface Aead {
   readonly name: string;
+  /** The short name `LNPEER_AEAD` takes: `sodium`, `libsodium`, `node` or `noble`. */
+  readonly alias: string;
   /**
    * Returns `ciphertext || tag` (plaintext length + 16), written into `out` when given
    * (which must be exactly that long), so that callers can build a packet without a copy.

@@ -32,6 +32,10 @@ export function defer(fn: () => void): void {
 
 export function unref(): void {}
 
+export function environment(): undefined {
+  return undefined;
+}
+
 export const platformAeads: readonly Aead[] = [];
 export const platformCurves: readonly Curve[] = [];
 

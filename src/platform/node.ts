@@ -52,3 +52,7 @@ export function defer(fn: () => void): void {
 export function unref(timer: ReturnType<typeof setTimeout>): void {
   timer.unref();
 }
+
+export function environment(name: string): string | undefined {
+  return process.env[name];
+}

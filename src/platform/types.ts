@@ -28,6 +28,8 @@ export interface Platform {
   defer(fn: () => void): void;
   /** Keeps `timer` from holding the process open (Node); nothing where there is no process. */
   unref(timer: ReturnType<typeof setTimeout>): void;
+  /** An environment variable (Node's `process.env`); undefined where there is no environment. */
+  environment(name: string): string | undefined;
   /** Faster AEADs this platform has, fastest first (noble's is always added last). */
   readonly platformAeads: readonly Aead[];
   /** Faster secp256k1 implementations this platform has, fastest first (noble's is always added last). */

@@ -246,6 +246,12 @@ function encodeRequest(request: CommandoRequest, id: string): Uint8Array {
  * A request or a reply as Commando messages: `continues` slices of 65,000 bytes of JSON,
  * then one `final` slice with the rest (commando.c json_commando and send_response), each
  * `u16 type | u64 id | JSON slice`.
+ *
+ * @example
+ * ```ts
+ * const json = new TextEncoder().encode(JSON.stringify({ id: 'a', method: 'getinfo', params: {}, rune }));
+ * for (const slice of commandoSlices('request', randomId, json)) await pm.sendCustomMsg(peerId, slice);
+ * ```
  */
 export function commandoSlices(kind: 'request' | 'reply', id: Uint8Array, json: Uint8Array): Uint8Array[] {
   if (id.length !== 8) throw new LnPeerError('INVALID_ARGUMENT', `a Commando id is 8 bytes, got ${id.length}`);

@@ -76,8 +76,9 @@ export interface RestOf<I extends ItemType = ItemType> {
 export type FieldType = ScalarType | FixedBytes | ArrayOf | RestOf;
 
 /** Arrays of `byte`/`u8` are a `Uint8Array`, other arrays a JS array. */
-type ItemsValue<I> = I extends 'byte' | 'u8' ? Uint8Array : ItemValue<I>[];
-type ItemValue<I> = I extends ScalarType ? ScalarValues[I] : I extends FixedBytes ? Uint8Array : never;
+export type ItemsValue<I> = I extends 'byte' | 'u8' ? Uint8Array : ItemValue<I>[];
+/** The JS value of one array item. */
+export type ItemValue<I> = I extends ScalarType ? ScalarValues[I] : I extends FixedBytes ? Uint8Array : never;
 
 /** The JS value of a field type. */
 export type FieldValue<T> = T extends ScalarType
@@ -90,17 +91,38 @@ export type FieldValue<T> = T extends ScalarType
         ? ItemsValue<I>
         : never;
 
-/** `N*byte`: a field of exactly `size` bytes (1 to 65535). */
+/**
+ * `N*byte`: a field of exactly `size` bytes (1 to 65535).
+ *
+ * @example
+ * ```ts
+ * defineMessage({ name: 'hello', type: 0xfff1, fields: { nodeId: fixedBytes(33) } });
+ * ```
+ */
 export function fixedBytes<const N extends number>(size: N): FixedBytes<N> {
   return Object.freeze({ kind: 'fixed', size });
 }
 
-/** `count*item`: an array whose length is the earlier unsigned integer field `count`. */
+/**
+ * `count*item`: an array whose length is the earlier unsigned integer field `count`.
+ *
+ * @example
+ * ```ts
+ * defineMessage({ name: 'ids', type: 0xfff3, fields: { n: 'u16', ids: arrayOf('u64', 'n') } }); // value: { ids: bigint[] }
+ * ```
+ */
 export function arrayOf<const I extends ItemType, const C extends string>(item: I, count: C): ArrayOf<I, C> {
   return Object.freeze({ kind: 'array', item, count });
 }
 
-/** `...*item`: the items filling the rest of a TLV record; only as a TLV record's last field. */
+/**
+ * `...*item`: the items filling the rest of a TLV record; only as a TLV record's last field.
+ *
+ * @example
+ * ```ts
+ * defineMessage({ name: 'note', type: 0xfff5, fields: {}, tlvs: { text: { type: 1, value: restOf('byte') } } });
+ * ```
+ */
 export function restOf<const I extends ItemType>(item: I): RestOf<I> {
   return Object.freeze({ kind: 'rest', item });
 }

@@ -38,7 +38,7 @@ import {
 } from './schema-fields.js';
 
 export { arrayOf, fixedBytes, restOf } from './schema-fields.js';
-export type { ArrayOf, FieldType, FieldValue, FixedBytes, ItemType, RestOf, ScalarType, ScalarValues, TruncatedType } from './schema-fields.js';
+export type { ArrayOf, FieldType, FieldValue, FixedBytes, ItemType, ItemsValue, ItemValue, RestOf, ScalarType, ScalarValues, TruncatedType } from './schema-fields.js';
 export type { TlvRecord } from '../wire/tlv.js';
 
 /** Named fields in wire order (object key order). */
@@ -80,12 +80,14 @@ export interface MessageSchema<V = unknown> {
 /** The JS value of a schema's messages: `Infer<typeof MySchema>`. */
 export type Infer<S> = S extends MessageSchema<infer V> ? V : never;
 
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** `T` flattened into one object type, so that editors show decoded values readably. */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 /** Fields some array uses as its count: written from the array's length, not part of the value. */
-type CountNames<F extends Fields> = { [K in keyof F]: F[K] extends ArrayOf<ItemType, infer C> ? C : never }[keyof F];
+export type CountNames<F extends Fields> = { [K in keyof F]: F[K] extends ArrayOf<ItemType, infer C> ? C : never }[keyof F];
 /** The JS value of named fields. */
 export type FieldsValue<F extends Fields> = { -readonly [K in Exclude<keyof F, CountNames<F>>]: FieldValue<F[K]> };
-type TlvValue<D> = D extends { fields: infer F extends Fields } ? Simplify<FieldsValue<F>> : D extends { value: infer T } ? FieldValue<T> : never;
+/** The JS value of one TLV record: an object for a record of fields, else its one value. */
+export type TlvValue<D> = D extends { fields: infer F extends Fields } ? Simplify<FieldsValue<F>> : D extends { value: infer T } ? FieldValue<T> : never;
 /** The JS value of a TLV stream: each record optional, plus the unknown odd records. */
 export type TlvsValue<T extends TlvDefinitions> = { -readonly [K in keyof T]?: TlvValue<T[K]> } & {
   /** Unknown odd records: kept by `decode` (always set, maybe empty), written back by `encode`. */
@@ -100,6 +102,12 @@ export type MessageValue<F extends Fields, T extends TlvDefinitions | undefined>
  * Defines a message. The definition is checked now (types known, counts declared before
  * their arrays, truncated integers and `restOf` only last in a TLV record, TLV types unique):
  * a bad one throws `INVALID_ARGUMENT`.
+ *
+ * @example
+ * ```ts
+ * const Quote = defineMessage({ name: 'quote', type: 0xfff9, fields: { amountSat: 'u64', memoLength: 'u16', memo: arrayOf('byte', 'memoLength') } });
+ * await pm.send(peerId, Quote, { amountSat: 1000n, memo: new TextEncoder().encode('hi') });
+ * ```
  */
 export function defineMessage<const F extends Fields, const T extends TlvDefinitions | undefined = undefined>(
   definition: MessageDefinition<F, T>,

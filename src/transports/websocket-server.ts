@@ -23,7 +23,9 @@ const UPGRADE_TIMEOUT_MS = 10_000;
 
 /** The part of Node's `http.Server` that attaching uses. */
 export interface HttpServerLike {
+  /** Adds the listener of HTTP upgrades (Node's `http.Server` `upgrade` event). */
   on(event: 'upgrade', listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
+  /** Removes it. */
   off(event: 'upgrade', listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
 }
 

@@ -250,6 +250,8 @@ export function render(versions: Record<PartnerName, string>): string {
     '',
   );
 
+  out.push(...SURPRISES, ...READ_NOT_RUN);
+
   out.push(
     '## When lnpeer offers too few features',
     '',
@@ -285,3 +287,60 @@ export function render(versions: Record<PartnerName, string>): string {
 function anchor(bug: BugId): string {
   return `bug-${bug}`;
 }
+
+/** What Core Lightning and LDK do that surprises: found while writing the tests named in each item. */
+const SURPRISES = [
+  '## Core Lightning and LDK: what surprises',
+  '',
+  'Core Lightning v26.06.6:',
+  '',
+  '- Its WebSocket listener (`websocketd`) unmasks every `read()` of a frame from the first byte',
+  '  of the masking key again: a frame whose payload reaches it in pieces is corrupted, and the',
+  '  connection fails ("Bad encrypted packet len"). lnpeer\'s Node client masks each frame with',
+  '  one random byte four times, which unmasks the same from any offset: 1,002 messages each way',
+  '  and the largest cross (test/websocket.test.ts). A browser picks its own random masks, so',
+  '  from a page that listener is reliable only for small messages: for bulk, use',
+  '  `lnpeer ws-proxy` to its TCP port (test/browser-websocket.test.ts).',
+  '- It never answers a WebSocket close frame: lnpeer\'s `disconnect()` does not wait for it.',
+  '- Commando (plugins/commando.c) answers a request whose JSON `id` is an object with nothing,',
+  '  and that peer\'s later requests stall; lnpeer\'s `Commando` only sends its own string ids',
+  '  (docs/commando.md).',
+  '- Its `sendcustommsg` RPC trusts its `msg`: malformed hex, an empty message or one above',
+  '  65,535 bytes aborts its connectd and the whole node exits (the driver in',
+  '  test/interop/partners/cln.ts refuses them before the call). lnpeer\'s `sendCustomMsg`',
+  '  refuses each with a typed error and keeps every connection up.',
+  '',
+  'LDK 0.1.0: it closes without a `warning` for every refusal (features, `networks`, a second',
+  'connection), so lnpeer can only list the likely causes; it drops custom messages queued',
+  'before the peer\'s `init` was accepted; and when act three and a refused `init` arrive in one',
+  'read it never sends its own `init` (lnpeer reports `CONNECTION_CLOSED` with the causes).',
+  '',
+];
+
+/** LND and Eclair are not in the suite: what reading their code says (docs/interop.md). */
+const READ_NOT_RUN = [
+  '## LND and Eclair: read, not run',
+  '',
+  'Neither runs in this suite (no build of either runs here without bitcoind). What their code',
+  'says about a peer like lnpeer, read at lightningnetwork/lnd@90ea05d5 (0.22.0 in development)',
+  'and ACINQ/eclair@5b765e02 (0.15.0 in development):',
+  '',
+  '| | LND | Eclair |',
+  '|---|---|---|',
+  '| features required of a peer | data_loss_protect (0/1) only, unknown even bits refused (`peer/brontide.go` `handleInitMsg`): lnpeer\'s {1, 9, 13, 15, 45} passes | one bit of each of 0/1, 8/9, 12/13, 14/15, 44/45 (`PeerConnection.scala`, `Features.testCompatible`): exactly what lnpeer offers |',
+  '| on refusal | closes TCP, no `warning` | closes, no `warning` |',
+  '| `networks` | ignored, never sent | sends its chain; closes when the remote lists chains and none is its own |',
+  '| unknown types | any type below 32768 it does not know is dropped, odd or even, with no disconnect; 32768 and up go to `SubscribeCustomMessages` | any type without a codec becomes `UnknownMessage`, no odd/even rule; only plugins registered for a tag above 32768 see it |',
+  '| sending custom messages | `SendCustomMessage` RPC: types ≥ 32768 (or those set with `protocol.custom-message`), up to 65,533 bytes of payload | no RPC: a JVM plugin only |',
+  '| pings | every 60 s, `num_pong_bytes` random 1 to 4,096; the pong must come within 30 s with exactly that length | after 30 s of silence; no pong in 60 s closes; a second ping before its pong is sent closes as a flood |',
+  '| timeouts | 5 s per handshake act, 15 s for `init`, 5 min without any message closes | 30 s for the handshake, 30 s for `init` |',
+  '| channel-less peers | inbound ones share 100 restricted slots; past them it closes after the handshake | at most 64 inbound; past it the oldest is closed |',
+  '',
+  'What follows for an application: use custom types of 32768 and above with LND (below that,',
+  'its operator sets `protocol.custom-message`); talking to Eclair needs a plugin on its side;',
+  'Eclair sends every peer `recommended_feerates` (type 39409, odd), which arrives as',
+  '`custommsg`; keep one `pm.ping()` at a time with Eclair. lnpeer\'s own timers (a ping after',
+  '60 s idle, 30 s for the pong) and its `init` fit both.',
+  '',
+];
+
