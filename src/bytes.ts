@@ -60,6 +60,7 @@ export function bytesOrHex(value: Uint8Array | string, what: string, code: LnPee
 export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
+  if (value instanceof Uint8Array) return `a ${value.constructor.name} of ${value.length} byte${value.length === 1 ? '' : 's'}`;
   if (typeof value === 'object') return `an object (${(value as object).constructor?.name ?? 'Object'})`;
   if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value)}`;
   return `${typeof value} ${String(value)}`;

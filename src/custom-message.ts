@@ -4,6 +4,7 @@
  * Pure: a codec and the validator of outgoing custom messages (docs/custom-messages.md).
  */
 import { bytesOrHex, describe, readU16, toHex, writeU16 } from './bytes.js';
+import { checkIterable, checkObject } from './checks.js';
 import { LnPeerError } from './errors.js';
 import { MAX_MESSAGE_LENGTH, isBoltMessageType, messageTypeName } from './wire/message-types.js';
 
@@ -110,6 +111,8 @@ export class CustomMessage {
    * ```
    */
   static validate(message: Uint8Array | string | CustomMessage, options: ValidateOptions = {}): CustomMessage {
+    const { evenTypes } = checkObject(options, 'CustomMessage.validate() options');
+    if (evenTypes !== undefined) checkIterable(evenTypes, 'CustomMessage.validate() options.evenTypes', 'message types');
     const msg = message instanceof CustomMessage ? message : CustomMessage.decode(message);
     const { type } = msg;
     // BOLT 1 "Lightning Message Format": types defined in the BOLTs are handled by the node itself.
@@ -123,7 +126,7 @@ export class CustomMessage {
     }
     // BOLT 1 "It's ok to be odd": a receiver "MUST close the connection" on an unknown even type,
     // so a sender "MUST NOT send an evenly-typed message not listed here without prior negotiation."
-    if (type % 2 === 0 && !hasType(options.evenTypes, type)) {
+    if (type % 2 === 0 && !hasType(evenTypes, type)) {
       throw new LnPeerError(
         'EVEN_TYPE',
         `type ${type} is even: a peer that does not know it will disconnect (BOLT 1). ` +

@@ -52,8 +52,11 @@ export type LnPeerErrorCode =
   // A defect in lnpeer itself, reported instead of crashing; only the connection concerned is closed.
   | 'INTERNAL_ERROR';
 
-/** Why a BOLT 8 handshake failed, in `LnPeerError.details.reason` when `code` is `HANDSHAKE_FAILED`. */
-export type HandshakeFailure = 'BAD_VERSION' | 'BAD_PUBKEY' | 'BAD_CIPHERTEXT' | 'BAD_TAG' | 'SHORT_READ' | 'TIMEOUT';
+/**
+ * Why a BOLT 8 handshake failed, in `LnPeerError.details.reason` when `code` is `HANDSHAKE_FAILED`.
+ * `OUT_OF_ORDER`: the acts of a `noise` handshake object were called out of order or twice.
+ */
+export type HandshakeFailure = 'BAD_VERSION' | 'BAD_PUBKEY' | 'BAD_CIPHERTEXT' | 'BAD_TAG' | 'SHORT_READ' | 'TIMEOUT' | 'OUT_OF_ORDER';
 
 /**
  * The error lnpeer throws, rejects with and emits.
@@ -87,7 +90,8 @@ export class LnPeerError extends Error {
 }
 
 /**
- * True when `err` is an `LnPeerError`, optionally with the given code.
+ * True when `err` is an `LnPeerError`, optionally with the given code; false for anything
+ * else (a `code` that is no error code included).
  *
  * @example
  * ```ts

@@ -3,8 +3,9 @@
  * that a bad value fails early with a message that says what is allowed.
  */
 import { bytesOrHex, describe, toHex } from './bytes.js';
+import { checkArray, checkObject } from './checks.js';
 import { checkProxy, parseProxyUrl, type Socks5Proxy } from './proxy.js';
-import { isValidPrivateKey, randomBytes, randomPrivateKey } from './crypto/index.js';
+import { checkPrivateKey, randomBytes, randomPrivateKey } from './crypto/index.js';
 import { LnPeerError } from './errors.js';
 import { keyPair, type KeyPair } from './noise/index.js';
 import { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './peer.js';
@@ -143,9 +144,7 @@ export interface ResolvedOptions {
 }
 
 export function resolveOptions(options: PeerManagerOptions = {}): ResolvedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new LnPeerError('INVALID_ARGUMENT', `PeerManager options must be an object, got ${describe(options)}`);
-  }
+  checkObject(options, 'PeerManager options');
   const bits = new Set([...DEFAULT_FEATURES, ...checkIntegers(options.features ?? [], 'features', 0, 65535 * 8 - 1)]);
   for (const bit of bits) {
     // BOLT 9: the origin node "MUST NOT set both the optional and mandatory bits".
@@ -221,21 +220,12 @@ function parseWsProxy(value: string | undefined): string | undefined {
 function parsePrivateKey(value: Uint8Array | string | undefined): Uint8Array {
   if (value === undefined) return randomPrivateKey();
   const key = bytesOrHex(value, 'privateKey', 'INVALID_PRIVATE_KEY');
-  if (!isValidPrivateKey(key)) {
-    throw new LnPeerError(
-      'INVALID_PRIVATE_KEY',
-      key.length !== 32
-        ? `privateKey is ${key.length} bytes: a private key is 32 bytes (64 hex characters)`
-        : 'privateKey is not a valid secp256k1 scalar: it must be from 1 to n-1 (not zero, not above the curve order)',
-    );
-  }
+  checkPrivateKey(key, 'privateKey');
   return key;
 }
 
 function checkIntegers(values: readonly number[], name: string, min: number, max: number): number[] {
-  if (!Array.isArray(values)) {
-    throw new LnPeerError('INVALID_ARGUMENT', `${name} must be an array of integers, got ${describe(values)}`);
-  }
+  checkArray(values, name, 'integers');
   for (const v of values) {
     if (!Number.isInteger(v) || v < min || v > max) {
       throw new LnPeerError('INVALID_ARGUMENT', `${name} contains ${describe(v)}: allowed are integers from ${min} to ${max}`, { value: v });

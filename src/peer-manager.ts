@@ -9,11 +9,13 @@ import type { Socks5Proxy } from './proxy.js';
 import { describe, toHex } from './bytes.js';
 import { asConnection, type Connection, type Transport } from './connection.js';
 import { CustomMessage } from './custom-message.js';
+import { checkObject, isObject } from './checks.js';
 import { LnPeerError } from './errors.js';
 import { reportListenerError } from './listener-errors.js';
 import { nodeIdHex } from './node-id.js';
 import { resolveOptions, type PeerManagerOptions, type ResolvedOptions } from './options.js';
 import { Peer, type PeerCloseInfo } from './peer.js';
+import { ACT_ONE_LENGTH } from './noise/index.js';
 import { HostRateLimiter } from './rate-limit.js';
 import { STABLE_CONNECTION_MS, isPermanent, reconnectDelay } from './reconnect.js';
 import { Session, type PeerInfo, type RemoteErrorInfo, type SessionHooks } from './session.js';
@@ -135,6 +137,13 @@ export interface SendOptions extends WaitOptions {
   waitForConnection?: boolean;
 }
 
+/**
+ * The share of `maxPeers` kept for this node's own `connect()`: inbound peers may take the
+ * rest only, so remotes that connect first cannot lock this node out of the peers it wants
+ * (LND and LDK also give inbound peers without channels a quota of their own).
+ */
+export const OUTBOUND_RESERVE = 0.1;
+
 /** Messages that may wait for one peer to connect (`SendOptions.waitForConnection`). */
 export const MAX_SENDS_WAITING_FOR_CONNECTION = 1024;
 
@@ -188,6 +197,8 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   readonly #sessions = new Map<string, ActiveSession>();
   /** Inbound handshakes in progress, oldest first. */
   readonly #inbound = new Set<Peer>();
+  /** Sessions the remote opened: at most maxPeers less OUTBOUND_RESERVE of it. */
+  #inboundSessions = 0;
   /** Outbound connections before their session: dialing or in the handshake. */
   readonly #outbound = new Set<AbortController>();
   readonly #attempts = new Map<string, Attempt>();
@@ -314,7 +325,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   connect(peerId: string | Uint8Array, address: NetAddress | string, options?: ConnectOptions): Promise<PeerInfo>;
   async connect(target: string | Uint8Array, second?: NetAddress | string | ConnectOptions, third?: ConnectOptions): Promise<PeerInfo> {
     this.#assertOpen();
-    const withAddress = second !== undefined && (typeof second === 'string' || 'host' in second);
+    const withAddress = typeof second === 'string' || (isObject(second) && 'host' in second);
     const address = withAddress ? addressOf(target, second as NetAddress | string) : parsePeerAddress(target as string);
     const options = checkWaitOptions((withAddress ? third : second) as ConnectOptions | undefined, 'connect()');
     if (address.peerId === this.nodeId) {
@@ -371,7 +382,10 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
    * `listen()`. The outcome is reported by the `peer:connect` or `connection:failed` event.
    */
   accept(transport: Transport, address: NetAddress = { host: '', port: 0 }): void {
-    this.#accept(transport, address);
+    if (!isObject(address) || typeof address.host !== 'string' || !Number.isInteger(address.port) || address.port < 0 || address.port > 65535) {
+      throw new LnPeerError('INVALID_ADDRESS', `accept() address must be the remote's { host: string, port: 0 to 65535 }, got ${describe(address)}`);
+    }
+    this.#accept(asConnection(transport), address);
   }
 
   /**
@@ -446,7 +460,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   messages<V>(options: MessagesOptions & { schema: MessageSchema<V> }): AsyncIterableIterator<SchemaMessageEvent<V>>;
   messages(options: MessagesOptions & { schema?: MessageSchema } = {}): AsyncIterableIterator<StreamItem> {
     this.#assertOpen();
-    const { schema, ...rest } = checkObject(options, 'messages()');
+    const { schema, ...rest } = checkObject(options, 'messages() options');
     if (schema !== undefined && (typeof schema !== 'object' || schema === null || typeof schema.decode !== 'function' || !Number.isInteger(schema.type))) {
       throw new LnPeerError('INVALID_ARGUMENT', `messages() schema must be a message schema made by defineMessage(), got ${describe(schema)}`);
     }
@@ -641,19 +655,19 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
       refuse(new LnPeerError('RATE_LIMITED', `refused a connection from ${address.host}: more than handshakesPerSecondPerHost (${this.#options.handshakesPerSecondPerHost}) connections a second from that address`, { host: address.host }));
       return;
     }
-    if (this.#sessions.size >= this.#options.maxPeers) {
-      refuse(new LnPeerError('TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: maxPeers (${this.#options.maxPeers}) peers are connected`));
+    const full = this.#inboundFull();
+    if (full && !this.#oldestWithoutInit()) {
+      refuse(new LnPeerError('TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: ${full}`));
       return;
     }
     if (this.#inbound.size >= this.#options.maxConcurrentHandshakes) {
-      // The oldest connection that has sent nothing makes room: sockets that idle cannot hold
-      // the slots against a peer that completes its handshake in milliseconds.
-      const idle = [...this.#inbound].find((peer) => peer.bytesReceived === 0);
-      if (!idle) {
-        refuse(new LnPeerError('TOO_MANY_PEERS', `refused a connection from ${address.host}:${address.port}: maxConcurrentHandshakes (${this.#options.maxConcurrentHandshakes}) inbound handshakes are in progress`));
-        return;
-      }
-      void idle.close(new LnPeerError('TOO_MANY_PEERS', `dropped before act one to make room: maxConcurrentHandshakes (${this.#options.maxConcurrentHandshakes}) inbound handshakes were in progress`));
+      // The oldest handshake that has not sent a whole act one makes room, else the oldest of
+      // all: sockets that idle or trickle cannot hold the slots against peers that complete
+      // their handshake in milliseconds. It leaves the count at once, not when its socket closes.
+      const handshakes = [...this.#inbound];
+      const evicted = handshakes.find((peer) => peer.bytesReceived < ACT_ONE_LENGTH) ?? handshakes[0];
+      this.#inbound.delete(evicted);
+      void evicted.close(new LnPeerError('TOO_MANY_PEERS', `dropped to make room: maxConcurrentHandshakes (${this.#options.maxConcurrentHandshakes}) inbound handshakes were in progress`));
     }
     const peer = Peer.responder(transport, { localKey: this.#options.localKey, handshakeTimeoutMs: this.#options.handshakeTimeoutMs });
     this.#afterHandshake(peer, 'inbound', address).then(
@@ -682,11 +696,17 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
           reject(new LnPeerError('MANAGER_CLOSED', 'the PeerManager closed during the handshake'));
           return;
         }
-        if (direction === 'inbound' && !this.#sessions.has(peer.peerId!) && this.#sessions.size >= this.#options.maxPeers) {
-          const error = new LnPeerError('TOO_MANY_PEERS', `refused ${peer.peerId}: maxPeers (${this.#options.maxPeers}) peers are connected`);
-          void peer.close(error);
-          reject(error);
-          return;
+        const full = direction === 'inbound' && !this.#sessions.has(peer.peerId!) && this.#inboundFull();
+        if (full) {
+          // An inbound peer that has not sent its init yet gives up its place; else the newcomer is refused.
+          const waiting = this.#oldestWithoutInit();
+          if (!waiting) {
+            const error = new LnPeerError('TOO_MANY_PEERS', `refused ${peer.peerId}: ${full}`);
+            void peer.close(error);
+            reject(error);
+            return;
+          }
+          void waiting.disconnect(new LnPeerError('TOO_MANY_PEERS', `dropped before its init to make room: ${full}`, { peerId: waiting.peerId }));
         }
         resolve(this.#startSession(peer, direction, address));
       });
@@ -703,6 +723,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     const session = Object.assign(new Session(peer, direction, address, this.#options, this.#hooks), { active });
     this.#activations.set(session, { activate, fail });
     this.#sessions.set(peerId, session);
+    if (direction === 'inbound') this.#inboundSessions++;
     if (previous) {
       this.#replacing.add(session);
       void previous.disconnect('replaced by a newer connection from the same node');
@@ -713,6 +734,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
   #onSessionClose(session: Session, info: PeerCloseInfo, fail?: (error: LnPeerError) => void): void {
     const current = this.#sessions.get(session.peerId) === session;
     if (current) this.#sessions.delete(session.peerId);
+    if (session.direction === 'inbound') this.#inboundSessions--;
     // A persistent peer that was connected and went away is dialed again (a failed attempt
     // is handled where the attempt settles).
     const persistent = this.#persistent.get(session.peerId);
@@ -892,6 +914,24 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     }
   }
 
+  /** Why another inbound peer cannot be taken, or undefined when it can. */
+  #inboundFull(): string | undefined {
+    const { maxPeers } = this.#options;
+    if (this.#sessions.size >= maxPeers) return `maxPeers (${maxPeers}) peers are connected`;
+    const maxInbound = maxPeers - Math.floor(maxPeers * OUTBOUND_RESERVE);
+    if (this.#inboundSessions >= maxInbound) return `${this.#inboundSessions} inbound peers are connected, the most of maxPeers (${maxPeers}) that inbound peers may take`;
+    return undefined;
+  }
+
+  /**
+   * The oldest inbound session still waiting for the remote's init: it holds a place it does
+   * not use yet, so it makes room for a newcomer rather than lock it out for initTimeoutMs.
+   */
+  #oldestWithoutInit(): Session | undefined {
+    for (const session of this.#sessions.values()) if (session.direction === 'inbound' && !session.peerInfo) return session;
+    return undefined;
+  }
+
   #assertRoom(): void {
     if (this.#sessions.size + this.#outbound.size >= this.#options.maxPeers) {
       throw new LnPeerError('TOO_MANY_PEERS', `maxPeers (${this.#options.maxPeers}) connections are open or opening; disconnect one or raise maxPeers`);
@@ -944,11 +984,6 @@ function wholeMessage(type: number, payload: Uint8Array): Uint8Array {
   message[1] = type & 0xff;
   message.set(payload, 2);
   return message;
-}
-
-function checkObject<T extends object>(options: T, call: string): T {
-  if (typeof options !== 'object' || options === null) throw new LnPeerError('INVALID_ARGUMENT', `${call} options must be an object, got ${describe(options)}`);
-  return options;
 }
 
 /** A controller aborted when any of `signals` aborts (with its reason); `done()` stops listening. */

@@ -8,6 +8,7 @@ import type { NetAddress } from './addresses.js';
 import { checkWaitOptions, type WaitOptions } from './wait.js';
 import { describe, toHex } from './bytes.js';
 import { asConnection, type Connection, type ConnectionHandler, type Transport } from './connection.js';
+import { checkObject, isObject } from './checks.js';
 import { LnPeerError } from './errors.js';
 import { reportListenerError } from './listener-errors.js';
 import { parseNodeId } from './node-id.js';
@@ -24,6 +25,7 @@ import {
   type KeyPair,
 } from './noise/index.js';
 import { ByteQueue } from './noise/byte-queue.js';
+import { chargeHandshake, handshakeBudgetLeft } from './handshake-budget.js';
 import type { TypedEmitter } from './typed-emitter.js';
 
 /** The default time allowed for the whole BOLT 8 handshake. */
@@ -125,6 +127,8 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
   #closed: Promise<PeerCloseInfo> | undefined;
   /** Reading is paused by the application (`pause()`). */
   #paused = false;
+  /** The handshake waits for the next turn's budget (handshake-budget.ts). */
+  #handshakeWaiting = false;
   /** Reading is paused until the next turn of the event loop (see MESSAGES_PER_TURN). */
   #yielding = false;
   /** Messages are being delivered (see #pump). */
@@ -139,8 +143,14 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
   private constructor(transport: Transport, role: 'initiator' | 'responder', options: PeerOptions, peerId?: Uint8Array) {
     super();
     this.role = role;
+    const call = `Peer.${role}()`;
+    checkObject(options, `${call} options`);
+    const { localKey } = options;
+    if (!(localKey instanceof Uint8Array) && !isObject(localKey)) {
+      throw new LnPeerError('INVALID_ARGUMENT', `${call} options.localKey must be a 32-byte private key or a key pair from keyPair(), got ${describe(localKey)}`);
+    }
     this.#connection = asConnection(transport);
-    const local = options.localKey instanceof Uint8Array ? keyPair(options.localKey) : options.localKey;
+    const local = localKey instanceof Uint8Array ? keyPair(localKey) : localKey;
     this.#handshake = peerId ? new InitiatorHandshake(local, peerId) : new ResponderHandshake(local);
     this.#handshakeTimeoutMs = checkTimeout(options.handshakeTimeoutMs);
     this.#handshakeDeadline = Date.now() + this.#handshakeTimeoutMs;
@@ -151,7 +161,7 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
 
   /** Starts the handshake as initiator on an open connection (or a connected Node stream). */
   static initiator(transport: Transport, options: InitiatorOptions): Peer {
-    return new Peer(transport, 'initiator', options, parseNodeId(options.peerId));
+    return new Peer(transport, 'initiator', options, parseNodeId(checkObject(options, 'Peer.initiator() options').peerId));
   }
 
   /** Starts the handshake as responder on an accepted connection (or Node stream). */
@@ -165,7 +175,7 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
    * `ABORTED`, or `UNSUPPORTED` where there is no TCP (a browser).
    */
   static async connect(options: InitiatorOptions & NetAddress & WaitOptions): Promise<Peer> {
-    const peerId = parseNodeId(options.peerId);
+    const peerId = parseNodeId(checkObject(options, 'Peer.connect() options').peerId);
     const connection = await dialTcp({ host: options.host, port: options.port }, checkWaitOptions(options, 'Peer.connect()'));
     const peer = new Peer(connection, 'initiator', options, peerId);
     await peer.ready();
@@ -263,6 +273,9 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
    * event. Resolves with how the connection ended, once it has.
    */
   close(cause: string | LnPeerError = 'closed by this side'): Promise<PeerCloseInfo> {
+    if (typeof cause !== 'string' && !(cause instanceof LnPeerError)) {
+      return Promise.reject(new LnPeerError('INVALID_ARGUMENT', `Peer close() cause must be a sentence (a string) or an LnPeerError, got ${describe(cause)}`));
+    }
     if (this.#state === 'handshake' || this.#state === 'open') {
       this.#closeInfo = typeof cause === 'string' ? { reason: cause, local: true } : { reason: cause.message, error: cause, local: true };
       if (this.#state === 'handshake') this.#abort();
@@ -369,17 +382,36 @@ export class Peer extends (EventEmitter as new () => TypedEmitter<PeerEvents>) {
       // both leave in one segment, while responders still read act three as exactly 66 bytes.
       this.#writeRaw(step.actThree);
     } else {
+      // A responder's acts are work a remote can make this side do: within the turn's budget.
       if (!hs.readActOne) {
-        if (queue.length < ACT_ONE_LENGTH) return;
-        const actTwo = hs.actOneToTwo(queue.take(ACT_ONE_LENGTH));
+        if (queue.length < ACT_ONE_LENGTH || !this.#withinHandshakeBudget()) return;
+        const actTwo = chargeHandshake(() => hs.actOneToTwo(queue.take(ACT_ONE_LENGTH)));
         this.#armHandshakeTimer();
         this.#writeRaw(actTwo);
       }
-      if (queue.length < ACT_THREE_LENGTH) return;
-      result = hs.actThree(queue.take(ACT_THREE_LENGTH));
+      if (queue.length < ACT_THREE_LENGTH || !this.#withinHandshakeBudget()) return;
+      result = chargeHandshake(() => hs.actThree(queue.take(ACT_THREE_LENGTH)));
       this.#open(result);
     }
     this.#ready(queue);
+  }
+
+  /** True when this turn's handshake budget has room; else the handshake goes on next turn. */
+  #withinHandshakeBudget(): boolean {
+    if (handshakeBudgetLeft()) return true;
+    if (!this.#handshakeWaiting) {
+      this.#handshakeWaiting = true;
+      defer(() => {
+        this.#handshakeWaiting = false;
+        if (this.#state !== 'handshake') return;
+        try {
+          this.#advanceHandshake();
+        } catch (err) {
+          this.#fail(asPeerFault(err));
+        }
+      });
+    }
+    return false;
   }
 
   /** The handshake succeeded: from now on, messages. */

@@ -49,6 +49,12 @@ const ALL_CHANNELS = new Uint8Array(32);
  * queued messages).
  */
 export const MAX_UNFLUSHED_REPLIES = 16;
+/**
+ * The same bound in bytes: past it, reading stops after the reply that crossed it, so a peer
+ * that asks for the largest pongs (65,531 bytes) and never reads them makes this side hold
+ * two of them (128 KiB), not sixteen (1 MiB): thousands of such peers stay affordable.
+ */
+export const MAX_UNFLUSHED_REPLY_BYTES = 64 * 1024;
 /** Pings a session may have in flight at once (`PeerManager.ping()`). */
 export const MAX_PENDING_PINGS = 16;
 
@@ -122,6 +128,7 @@ export class Session {
   /** Pings sent and not yet answered, oldest first (pongs come back in order). */
   private pings: PendingPing[] = [];
   private unflushedReplies = 0;
+  private unflushedReplyBytes = 0;
   /** Pauses of reading by the application (`PeerManager.pause`) not yet undone. */
   private pausesByApp = 0;
   /** This session has paused the peer's reading (for either reason above). */
@@ -359,23 +366,25 @@ export class Session {
 
   /**
    * Sends a message lnpeer itself composed (init, pong, ping, error, warning). While too many
-   * of them wait to be flushed, the peer is not read (MAX_UNFLUSHED_REPLIES).
+   * of them wait to be flushed, the peer is not read (MAX_UNFLUSHED_REPLIES, MAX_UNFLUSHED_REPLY_BYTES).
    */
   private reply(message: Uint8Array): void {
     // Sent (encrypted) first: `message` may be a view of the shared pong buffer.
     // A failure means the connection is closing; the close event reports why.
-    this.peer.send(message).then(this.onReplyFlushed, this.onReplyFlushed);
+    const { length } = message;
+    const flushed = (): void => {
+      this.unflushedReplies--;
+      this.unflushedReplyBytes -= length;
+      this.updateReading();
+    };
+    this.peer.send(message).then(flushed, flushed);
     this.unflushedReplies++;
+    this.unflushedReplyBytes += length;
     this.updateReading();
   }
 
-  private readonly onReplyFlushed = (): void => {
-    this.unflushedReplies--;
-    this.updateReading();
-  };
-
   private updateReading(): void {
-    const pause = this.pausesByApp > 0 || this.unflushedReplies > MAX_UNFLUSHED_REPLIES;
+    const pause = this.pausesByApp > 0 || this.unflushedReplies > MAX_UNFLUSHED_REPLIES || this.unflushedReplyBytes > MAX_UNFLUSHED_REPLY_BYTES;
     if (pause === this.readingPaused || !this.peer.isOpen) return;
     this.readingPaused = pause;
     if (pause) this.peer.pause();

@@ -3,6 +3,7 @@
  * (docs/architecture.md "Waiting"). A wait that ends early rejects with `ABORTED` or `TIMEOUT`.
  */
 import { describe } from './bytes.js';
+import { isObject } from './checks.js';
 import { LnPeerError } from './errors.js';
 
 /** Options of every call that waits. */
@@ -16,12 +17,14 @@ export interface WaitOptions {
 /** The largest delay `setTimeout` honours (larger ones fire at once). */
 export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-/** Checks the shape of `options` (an object with a signal and a whole number of milliseconds); throws `INVALID_ARGUMENT`. */
+/**
+ * Checks the shape of `options` (`undefined`, or an object, not an array, with a signal and a
+ * whole number of milliseconds); throws `INVALID_ARGUMENT`.
+ */
 export function checkWaitOptions<T extends WaitOptions>(options: T | undefined, call: string): T {
   if (options === undefined) return {} as T;
-  if (typeof options !== 'object' || options === null) {
-    throw new LnPeerError('INVALID_ARGUMENT', `${call} options must be an object, got ${describe(options)}`);
-  }
+  // Called on every send: the message is built only when it is needed.
+  if (!isObject(options)) throw new LnPeerError('INVALID_ARGUMENT', `${call} options must be an object, got ${describe(options)}`);
   const { signal, timeoutMs } = options;
   if (signal !== undefined && !isAbortSignal(signal)) {
     throw new LnPeerError('INVALID_ARGUMENT', `${call} options.signal must be an AbortSignal, got ${describe(signal)}`);

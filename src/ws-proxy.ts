@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 import type WebSocket from 'ws';
 import { parseHostPort, type NetAddress } from './addresses.js';
 import { LnPeerError } from './errors.js';
-import { DEFAULT_MAX_FRAME_BYTES, loadWs } from './transports/websocket-server.js';
+import { DEFAULT_MAX_FRAME_BYTES } from './transports/websocket-server.js';
+import { loadWs } from './transports/ws-package.js';
 
 /** Connections bridged at once by default; more are refused with HTTP 503. */
 export const DEFAULT_MAX_PROXY_CONNECTIONS = 256;

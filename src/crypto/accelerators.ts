@@ -5,6 +5,7 @@
  * They import nothing: each takes the module object.
  */
 import { sha256 } from '@noble/hashes/sha2.js';
+import { checkMethods } from '../checks.js';
 import { nonceBytes } from './nonce.js';
 import { TAG_LENGTH, type Aead, type Curve } from './types.js';
 
@@ -15,6 +16,9 @@ export interface SodiumNative {
   /** Opens `ciphertext` into `message`; throws when the tag does not authenticate. */
   crypto_aead_chacha20poly1305_ietf_decrypt(message: Uint8Array, nsec: null, ciphertext: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, key: Uint8Array): number;
 }
+
+/** The functions of libsodium's AEAD that both adapters call, in the `sodium-native` and `libsodium-wrappers` modules. */
+const SODIUM_AEAD = ['crypto_aead_chacha20poly1305_ietf_encrypt', 'crypto_aead_chacha20poly1305_ietf_decrypt'];
 
 /** The functions of `libsodium-wrappers` used here (after `await sodium.ready`). */
 export interface LibsodiumWrappers {
@@ -45,6 +49,7 @@ export interface TinySecp256k1 {
  * ```
  */
 export function sodiumNativeAead(sodium: SodiumNative): Aead {
+  checkMethods(sodium, 'sodiumNativeAead() sodium', 'the sodium-native module', SODIUM_AEAD);
   return {
     name: 'sodium-native (libsodium)',
     alias: 'sodium',
@@ -76,6 +81,7 @@ export function sodiumNativeAead(sodium: SodiumNative): Aead {
  * ```
  */
 export function libsodiumAead(sodium: LibsodiumWrappers): Aead {
+  checkMethods(sodium, 'libsodiumAead() sodium', 'the libsodium-wrappers module, after `await sodium.ready`', SODIUM_AEAD);
   return {
     name: 'libsodium-wrappers (libsodium, wasm)',
     alias: 'libsodium',
@@ -111,6 +117,7 @@ export function libsodiumAead(sodium: LibsodiumWrappers): Aead {
  * ```
  */
 export function libsecp256k1WasmCurve(secp: TinySecp256k1): Curve {
+  checkMethods(secp, 'libsecp256k1WasmCurve() secp', 'the tiny-secp256k1 module', ['pointFromScalar', 'pointMultiply', 'isPoint']);
   const isValidPublicKey = (publicKey: Uint8Array) => publicKey.length === 33 && (publicKey[0] === 2 || publicKey[0] === 3) && secp.isPoint(publicKey);
   return {
     name: 'tiny-secp256k1 (libsecp256k1, wasm)',

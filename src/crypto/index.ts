@@ -9,7 +9,9 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { environment, platformAeads, platformCurves } from '#platform';
-import { nobleAead, nobleCurve } from './noble.js';
+import { checkBytes, checkMethods, checkObject } from '../checks.js';
+import { LnPeerError } from '../errors.js';
+import { isValidPrivateKey, nobleAead, nobleCurve } from './noble.js';
 import type { Aead, Curve } from './types.js';
 
 export type { Aead, Curve } from './types.js';
@@ -83,8 +85,35 @@ export function activeCurve(): Curve {
  * ```
  */
 export function useCrypto(choice: { aead?: Aead; curve?: Curve }): void {
-  if (choice.aead) aead = choice.aead;
-  if (choice.curve) curve = choice.curve;
+  const { aead: newAead, curve: newCurve } = checkObject(choice, 'useCrypto() choice');
+  if (newAead !== undefined) checkAead(newAead, 'useCrypto() choice.aead');
+  if (newCurve !== undefined) checkCurve(newCurve, 'useCrypto() choice.curve');
+  // Both checked before either is taken: a bad choice changes nothing.
+  if (newAead !== undefined) aead = newAead;
+  if (newCurve !== undefined) curve = newCurve;
+}
+
+/** Throws `INVALID_ARGUMENT` unless `value` has the functions of an {@link Aead} (`what` names it). */
+export function checkAead(value: unknown, what: string): asserts value is Aead {
+  checkMethods(value, what, 'an AEAD backend (one of aeadBackends, or libsodiumAead(…))', ['seal', 'open']);
+}
+
+/** Throws `INVALID_ARGUMENT` unless `value` has the functions of a {@link Curve} (`what` names it). */
+export function checkCurve(value: unknown, what: string): asserts value is Curve {
+  checkMethods(value, what, 'a secp256k1 backend (one of curveBackends, or libsecp256k1WasmCurve(…))', ['getPublicKey', 'isValidPublicKey', 'ecdh']);
+}
+
+/** Throws `INVALID_PRIVATE_KEY` unless `key` is a secp256k1 private key: 32 bytes, from 1 to n-1 (`what` names it). */
+export function checkPrivateKey(key: unknown, what: string): asserts key is Uint8Array {
+  checkBytes(key, what, 'INVALID_PRIVATE_KEY');
+  if (!isValidPrivateKey(key)) {
+    throw new LnPeerError(
+      'INVALID_PRIVATE_KEY',
+      key.length !== 32
+        ? `${what} is ${key.length} bytes: a private key is 32 bytes (64 hex characters)`
+        : `${what} is not a valid secp256k1 scalar: it must be from 1 to n-1 (not zero, not above the curve order)`,
+    );
+  }
 }
 
 /**

@@ -2,7 +2,9 @@
  * The BOLT 8 handshake (Noise_XK_secp256k1_ChaChaPoly_SHA256), sans I/O: each method takes
  * the bytes of one act and returns the bytes of the next. The caller moves the bytes.
  */
-import { activeAead, activeCurve, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto/index.js';
+import { describe, toHex } from '../bytes.js';
+import { checkBytes, checkObject, checkOptions } from '../checks.js';
+import { activeAead, activeCurve, checkAead, checkCurve, checkPrivateKey, hkdf2, randomPrivateKey, sha256, type Aead, type Curve } from '../crypto/index.js';
 import { LnPeerError, type HandshakeFailure } from '../errors.js';
 import { CipherState } from './cipher-state.js';
 
@@ -29,6 +31,7 @@ export interface KeyPair {
 
 /**
  * Builds a key pair from a 32-byte private key, computing the public key (the node id) once.
+ * Throws `INVALID_PRIVATE_KEY` unless `privateKey` is a valid secp256k1 private key.
  *
  * @example
  * ```ts
@@ -37,7 +40,27 @@ export interface KeyPair {
  * ```
  */
 export function keyPair(privateKey: Uint8Array, using: Curve = activeCurve()): KeyPair {
+  checkPrivateKey(privateKey, 'keyPair() privateKey');
+  checkCurve(using, 'keyPair() using');
+  return makeKeyPair(privateKey, using);
+}
+
+/** `keyPair` of a private key known to be valid. */
+function makeKeyPair(privateKey: Uint8Array, using: Curve): KeyPair {
   return { privateKey, publicKey: using.getPublicKey(privateKey) };
+}
+
+/** Checks the key pair and the options of a handshake (`call` names its constructor). */
+function checkHandshake(call: string, localStatic: KeyPair, options: HandshakeOptions): void {
+  const key = checkObject(localStatic, `${call} localStatic`);
+  checkPrivateKey(key.privateKey, `${call} localStatic.privateKey`);
+  if (!(key.publicKey instanceof Uint8Array) || key.publicKey.length !== 33) {
+    throw new LnPeerError('INVALID_ARGUMENT', `${call} localStatic.publicKey must be the 33-byte public key of localStatic.privateKey (make the key pair with keyPair()), got ${describe(key.publicKey)}`);
+  }
+  const { ephemeralPrivateKey, aead, curve } = checkOptions(options, `${call} options`);
+  if (ephemeralPrivateKey !== undefined) checkPrivateKey(ephemeralPrivateKey, `${call} options.ephemeralPrivateKey`);
+  if (aead !== undefined) checkAead(aead, `${call} options.aead`);
+  if (curve !== undefined) checkCurve(curve, `${call} options.curve`);
 }
 
 /** The crypto a handshake uses, and a fixed ephemeral key for the spec's test vectors. */
@@ -62,6 +85,8 @@ function fail(reason: HandshakeFailure, act: 1 | 2 | 3, what: string): LnPeerErr
 /** The handshake state shared by both roles: the chaining key `ck` and handshake hash `h`. */
 abstract class Handshake {
   protected ck: Uint8Array = PROTOCOL_NAME_HASH;
+  /** The acts of this role done so far: each comes once, in order. */
+  private actsDone = 0;
   protected h: Uint8Array;
   protected tempKey: Uint8Array = EMPTY;
   protected readonly cipher: Aead;
@@ -83,7 +108,25 @@ abstract class Handshake {
    * never sends act one.
    */
   protected get ephemeral(): KeyPair {
-    return (this.ephemeralKey ??= keyPair(this.ephemeralPrivateKey ?? randomPrivateKey(), this.curve));
+    return (this.ephemeralKey ??= makeKeyPair(this.ephemeralPrivateKey ?? randomPrivateKey(), this.curve));
+  }
+
+  /**
+   * Throws `HANDSHAKE_FAILED` (`OUT_OF_ORDER`) unless `done` acts of this role came before
+   * (`call` is the method, `first` the one to call before it).
+   */
+  protected inOrder(done: number, act: 1 | 2 | 3, call: string, first?: string): void {
+    if (this.actsDone === done) return;
+    throw fail(
+      'OUT_OF_ORDER',
+      act,
+      this.actsDone < done ? `${call} was called before ${first}: call ${first} first` : `${call} was called already: each act runs once (a new connection needs a new handshake)`,
+    );
+  }
+
+  /** One more act of this role is done. */
+  protected actDone(): void {
+    this.actsDone++;
   }
 
   protected mixHash(data: Uint8Array): void {
@@ -150,7 +193,14 @@ export class InitiatorHandshake extends Handshake {
   private readonly localStatic: KeyPair;
   private readonly remoteStaticKey: Uint8Array;
 
+  /** Throws `INVALID_NODE_ID` for a `remoteStaticKey` that is no node id, `INVALID_ARGUMENT` (`INVALID_PRIVATE_KEY`) for bad keys or options. */
   constructor(localStatic: KeyPair, remoteStaticKey: Uint8Array, options: HandshakeOptions = {}) {
+    checkHandshake('new InitiatorHandshake()', localStatic, options);
+    const what = 'new InitiatorHandshake() remoteStaticKey';
+    checkBytes(remoteStaticKey, what, 'INVALID_NODE_ID');
+    if (remoteStaticKey.length !== 33 || !(options.curve ?? activeCurve()).isValidPublicKey(remoteStaticKey)) {
+      throw new LnPeerError('INVALID_NODE_ID', `${what} must be the responder's node id, a 33-byte compressed secp256k1 public key, got ${toHex(remoteStaticKey)}`);
+    }
     super(remoteStaticKey, options);
     this.localStatic = localStatic;
     this.remoteStaticKey = remoteStaticKey;
@@ -158,11 +208,16 @@ export class InitiatorHandshake extends Handshake {
 
   /** Act one: `0 || e.pub || c` with `es = ECDH(e.priv, rs)`. */
   actOne(): Uint8Array {
-    return this.writeEphemeralAct(this.remoteStaticKey);
+    this.inOrder(0, 1, 'actOne()');
+    const act = this.writeEphemeralAct(this.remoteStaticKey);
+    this.actDone();
+    return act;
   }
 
   /** Reads act two and returns act three plus the transport cipher states. */
   actTwoToThree(actTwo: Uint8Array): { actThree: Uint8Array; result: HandshakeResult } {
+    checkBytes(actTwo, 'InitiatorHandshake.actTwoToThree() actTwo');
+    this.inOrder(1, 2, 'actTwoToThree()', 'actOne()');
     const remoteEphemeral = this.readEphemeralAct(actTwo, 2, this.ephemeral.privateKey);
     // BOLT 8 act three: c = encryptWithAD(temp_k2, 1, h, s.pub.serializeCompressed()).
     const actThree = new Uint8Array(ACT_THREE_LENGTH);
@@ -170,6 +225,7 @@ export class InitiatorHandshake extends Handshake {
     this.mixHash(encryptedStatic);
     this.mixKey(this.curve.ecdh(this.localStatic.privateKey, remoteEphemeral));
     this.cipher.seal(this.tempKey, 0, this.h, EMPTY, actThree.subarray(50));
+    this.actDone();
     return { actThree, result: this.split(this.remoteStaticKey, true) };
   }
 }
@@ -179,7 +235,9 @@ export class ResponderHandshake extends Handshake {
   private readonly localStatic: KeyPair;
   private remoteEphemeral: Uint8Array = EMPTY;
 
+  /** Throws `INVALID_ARGUMENT` (`INVALID_PRIVATE_KEY`) for a bad key pair or options. */
   constructor(localStatic: KeyPair, options: HandshakeOptions = {}) {
+    checkHandshake('new ResponderHandshake()', localStatic, options);
     super(localStatic.publicKey, options);
     this.localStatic = localStatic;
   }
@@ -191,12 +249,18 @@ export class ResponderHandshake extends Handshake {
 
   /** Reads act one (`es = ECDH(s.priv, re)`) and returns act two (`ee = ECDH(e.priv, re)`). */
   actOneToTwo(actOne: Uint8Array): Uint8Array {
+    checkBytes(actOne, 'ResponderHandshake.actOneToTwo() actOne');
+    this.inOrder(0, 1, 'actOneToTwo()');
     this.remoteEphemeral = this.readEphemeralAct(actOne, 1, this.localStatic.privateKey);
-    return this.writeEphemeralAct(this.remoteEphemeral);
+    const actTwo = this.writeEphemeralAct(this.remoteEphemeral);
+    this.actDone();
+    return actTwo;
   }
 
   /** Reads act three; returns the initiator's static key and the transport cipher states. */
   actThree(actThree: Uint8Array): HandshakeResult {
+    checkBytes(actThree, 'ResponderHandshake.actThree() actThree');
+    this.inOrder(1, 3, 'actThree()', 'actOneToTwo()');
     // BOLT 8 act three: "Read exactly 66 bytes from the network buffer."
     if (actThree.length < ACT_THREE_LENGTH) {
       throw fail('SHORT_READ', 3, `got ${actThree.length} bytes, the act is ${ACT_THREE_LENGTH} bytes`);
@@ -219,6 +283,7 @@ export class ResponderHandshake extends Handshake {
     if (this.cipher.open(this.tempKey, 0, this.h, actThree.subarray(50)) === null) {
       throw fail('BAD_TAG', 3, 'the final MAC does not authenticate');
     }
+    this.actDone();
     return this.split(Uint8Array.from(remoteStatic), false);
   }
 }

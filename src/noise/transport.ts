@@ -6,15 +6,22 @@
 import { TAG_LENGTH } from '../crypto/types.js';
 import { LnPeerError } from '../errors.js';
 import { writeU16 } from '../bytes.js';
+import { checkBytes, checkInteger } from '../checks.js';
 import { ByteQueue } from './byte-queue.js';
 import { MAX_MESSAGE_LENGTH } from '../wire/message-types.js';
-import type { CipherState } from './cipher-state.js';
+import { checkCipherState, type CipherState } from './cipher-state.js';
 
 /** The encrypted 2-byte length prefix: 2 + 16-byte tag. */
 export const LENGTH_PREFIX_SIZE = 2 + TAG_LENGTH;
 
-/** Size on the wire of a message of `length` bytes. */
+/** Size on the wire of a message of `length` bytes (0 to 65535). */
 export function packetSize(length: number): number {
+  checkInteger(length, 'packetSize() length', 0, MAX_MESSAGE_LENGTH);
+  return wireSize(length);
+}
+
+/** `packetSize` of a length known to be valid. */
+function wireSize(length: number): number {
   return LENGTH_PREFIX_SIZE + length + TAG_LENGTH;
 }
 
@@ -31,9 +38,10 @@ function gather(): Uint8Array {
 }
 
 /**
- * Packets smaller than half a slab are cut from a shared 8 KiB slab, as Node's `Buffer` pool
- * does: a typed array of its own costs about 1 µs (an off-heap backing store that the garbage
- * collector tracks), a view of the slab about 0.1 µs. A slab is freed with its last packet.
+ * Packets and received messages smaller than half a slab are cut from a shared 8 KiB slab, as
+ * Node's `Buffer` pool does: a typed array of its own costs about 1 µs (an off-heap backing
+ * store that the garbage collector tracks), a view of the slab about 0.1 µs. A slab is freed
+ * with its last view, so an application that keeps a small payload for long should copy it.
  */
 const SLAB_SIZE = 8 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
@@ -52,12 +60,15 @@ function allocPacket(size: number): Uint8Array {
 
 /** Encrypts outgoing messages with the sending cipher state. */
 export class MessageEncryptor {
-  constructor(private readonly cipher: CipherState) {}
+  constructor(private readonly cipher: CipherState) {
+    checkCipherState(cipher, 'new MessageEncryptor() cipher');
+  }
 
   /** Returns the packet for `message` (2-byte type + payload), in one buffer. */
   encrypt(message: Uint8Array): Uint8Array {
-    checkLength(message);
-    const packet = allocPacket(packetSize(message.length));
+    // Checked before anything is cut from the slab that every connection shares.
+    checkMessage(message, 'MessageEncryptor.encrypt() message');
+    const packet = allocPacket(wireSize(message.length));
     // BOLT 8 "Encrypting and Sending Messages": lc = encryptWithAD(sk, sn, zero, l); then c for m.
     writeU16(lengthBytes, 0, message.length);
     this.cipher.seal(lengthBytes, packet.subarray(0, LENGTH_PREFIX_SIZE));
@@ -71,7 +82,7 @@ export class MessageEncryptor {
    * for large messages saves building one packet-sized buffer (an allocation and a copy).
    */
   encryptParts(message: Uint8Array): Uint8Array[] {
-    checkLength(message);
+    checkMessage(message, 'MessageEncryptor.encryptParts() message');
     const prefix = allocPacket(LENGTH_PREFIX_SIZE);
     writeU16(lengthBytes, 0, message.length);
     this.cipher.seal(lengthBytes, prefix);
@@ -81,7 +92,9 @@ export class MessageEncryptor {
   }
 }
 
-function checkLength(message: Uint8Array): void {
+/** A message to encrypt: bytes (`INVALID_ARGUMENT`), at most 65535 of them (`MESSAGE_TOO_LONG`). */
+function checkMessage(message: Uint8Array, what: string): void {
+  checkBytes(message, what);
   if (message.length > MAX_MESSAGE_LENGTH) {
     throw new LnPeerError(
       'MESSAGE_TOO_LONG',
@@ -102,7 +115,9 @@ export class MessageDecryptor {
   private bodyLength = -1; // -1 while waiting for a length prefix
   private failed: LnPeerError | undefined;
 
-  constructor(private readonly cipher: CipherState) {}
+  constructor(private readonly cipher: CipherState) {
+    checkCipherState(cipher, 'new MessageDecryptor() cipher');
+  }
 
   /** Bytes received but not yet part of a whole message. */
   get buffered(): number {
@@ -111,6 +126,7 @@ export class MessageDecryptor {
 
   /** Adds received bytes. */
   push(chunk: Uint8Array): void {
+    checkBytes(chunk, 'MessageDecryptor.push() chunk');
     this.queue.push(chunk);
   }
 
@@ -124,8 +140,10 @@ export class MessageDecryptor {
       const needed = this.bodyLength < 0 ? LENGTH_PREFIX_SIZE : this.bodyLength + TAG_LENGTH;
       if (this.queue.length < needed) return undefined;
       // A packet that spans received chunks is gathered in a shared buffer: every AEAD returns
-      // a new plaintext (or writes `lengthBytes`), never a view of its input.
-      const plaintext = this.cipher.open(this.queue.take(needed, gather()), this.bodyLength < 0 ? lengthBytes : undefined);
+      // a new plaintext (or writes `lengthBytes`), never a view of its input. A small body is
+      // written into the slab, as outgoing packets are: no backing store of its own per message.
+      const out = this.bodyLength < 0 ? lengthBytes : this.bodyLength < SLAB_SIZE / 2 ? allocPacket(this.bodyLength) : undefined;
+      const plaintext = this.cipher.open(this.queue.take(needed, gather()), out);
       if (plaintext === null) {
         // BOLT 8 is silent on a MAC failure after the handshake; the only sound action is
         // to drop the connection (CLN and LDK do), so the stream is dead from here on.

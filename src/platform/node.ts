@@ -4,7 +4,8 @@ export { EventEmitter } from 'node:events';
 export { nodeAeads as platformAeads, nodeCurves as platformCurves } from '../crypto/node.js';
 export { dialTcp, listenTcp } from '../transports/tcp.js';
 export { dialSocks5 } from '../transports/socks5.js';
-import { DEFAULT_MAX_FRAME_BYTES, loadWs } from '../transports/websocket-server.js';
+import { DEFAULT_MAX_FRAME_BYTES } from '../transports/websocket-server.js';
+import { loadWs } from '../transports/ws-package.js';
 import type { WebSocketConstructor } from '../transports/websocket.js';
 
 export { attachWebSocket, listenWebSocket } from '../transports/websocket-server.js';

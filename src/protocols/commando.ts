@@ -8,11 +8,12 @@
  * types below 32768, so `sendCustomMsg` emits its "below 32768" `notice` once per type.
  */
 import { concatBytes, describe, toHex } from '../bytes.js';
+import { checkBytes, checkOptions } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 import { nodeIdHex } from '../node-id.js';
 import type { CustomMessageEvent, PeerManager } from '../peer-manager.js';
 import { abortError, checkWaitOptions, type WaitOptions } from '../wait.js';
-import { DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS, Requests } from './requests.js';
+import { DEFAULT_MAX_PENDING_REQUESTS, DEFAULT_REQUEST_TIMEOUT_MS, Requests, checkPeerManager } from './requests.js';
 
 /** commando.c `COMMANDO_MSG_CMD_CONTINUES`: a request slice, more follow. */
 export const COMMANDO_REQUEST_CONTINUES = 0x4c4d;
@@ -136,10 +137,10 @@ export class Commando {
     return type === COMMANDO_REPLY_FINAL ? key : undefined;
   };
 
-  /** Throws `INVALID_ARGUMENT` when an option is not valid. */
+  /** Throws `INVALID_ARGUMENT` when `pm` is not a PeerManager or an option is not valid. */
   constructor(pm: PeerManager, options: CommandoOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new LnPeerError('INVALID_ARGUMENT', `Commando options must be an object, got ${describe(options)}`);
-    const { maxReplyBytes = DEFAULT_COMMANDO_MAX_REPLY_BYTES, maxPending = DEFAULT_MAX_PENDING_REQUESTS } = options;
+    checkPeerManager(pm, 'new Commando()');
+    const { maxReplyBytes = DEFAULT_COMMANDO_MAX_REPLY_BYTES, maxPending = DEFAULT_MAX_PENDING_REQUESTS } = checkOptions(options, 'new Commando() options');
     if (!Number.isSafeInteger(maxReplyBytes) || maxReplyBytes < 1) {
       throw new LnPeerError('INVALID_ARGUMENT', `maxReplyBytes must be a positive integer, got ${describe(maxReplyBytes)}`);
     }
@@ -254,7 +255,9 @@ function encodeRequest(request: CommandoRequest, id: string): Uint8Array {
  * ```
  */
 export function commandoSlices(kind: 'request' | 'reply', id: Uint8Array, json: Uint8Array): Uint8Array[] {
-  if (id.length !== 8) throw new LnPeerError('INVALID_ARGUMENT', `a Commando id is 8 bytes, got ${id.length}`);
+  if (kind !== 'request' && kind !== 'reply') throw new LnPeerError('INVALID_ARGUMENT', `commandoSlices() kind must be 'request' or 'reply', got ${describe(kind)}`);
+  checkBytes(id, 'commandoSlices() id (a Commando id)', 'INVALID_ARGUMENT', 8);
+  checkBytes(json, 'commandoSlices() json');
   const [continues, final] = kind === 'request' ? [COMMANDO_REQUEST_CONTINUES, COMMANDO_REQUEST_FINAL] : [COMMANDO_REPLY_CONTINUES, COMMANDO_REPLY_FINAL];
   const count = Math.max(1, Math.ceil(json.length / COMMANDO_SLICE_BYTES));
   const slices: Uint8Array[] = [];

@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from '#platform';
 import { describe, toHex } from '../bytes.js';
+import { checkObject } from '../checks.js';
 import { MAX_PAYLOAD_LENGTH } from '../custom-message.js';
 import { LnPeerError } from '../errors.js';
 import { reportListenerError } from '../listener-errors.js';
@@ -17,7 +18,7 @@ import type { CustomMessageEvent, DisconnectEvent, PeerManager } from '../peer-m
 import type { PeerInfo } from '../session.js';
 import type { TypedEmitter } from '../typed-emitter.js';
 import { checkWaitOptions, type WaitOptions } from '../wait.js';
-import { DEFAULT_MAX_PENDING_REQUESTS, Requests } from './requests.js';
+import { DEFAULT_MAX_PENDING_REQUESTS, Requests, checkPeerManager } from './requests.js';
 
 /** bLIP-50 "Lightning Peer-To-Peer Transport": every LSPS message is custom message 37913 (`lsps0_message_id`). */
 export const LSPS0_MESSAGE_TYPE = 37913;
@@ -233,20 +234,6 @@ function filterText(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f<>\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, '?');
 }
 
-/** `options` of a call: an object or nothing, with `signal` and `timeoutMs` checked; throws `INVALID_ARGUMENT`. */
-function checkCallOptions(options: unknown, call: string): void {
-  if (options !== undefined && !isObject(options)) throw new LnPeerError('INVALID_ARGUMENT', `${call} options must be an object, got ${describe(options)}`);
-  checkWaitOptions(options as WaitOptions | undefined, call);
-}
-
-/** Checks that `pm` is a PeerManager (what this module uses of it); throws `INVALID_ARGUMENT`. */
-function checkPeerManager(pm: unknown, what: string): void {
-  const m = pm as Partial<PeerManager> | null;
-  if (typeof m !== 'object' || m === null || typeof m.on !== 'function' || typeof m.sendCustomMsg !== 'function' || typeof m.peer !== 'function' || !Array.isArray(m.features)) {
-    throw new LnPeerError('INVALID_ARGUMENT', `${what} takes a PeerManager, got ${describe(pm)}`);
-  }
-}
-
 function checkMethod(method: unknown, what: string): string {
   if (typeof method !== 'string' || method === '') throw new LnPeerError('INVALID_ARGUMENT', `${what} must be a non-empty string, got ${describe(method)}`);
   return method;
@@ -409,7 +396,7 @@ export class Lsps0Client extends (EventEmitter as new () => TypedEmitter<Lsps0Cl
   constructor(pm: PeerManager, options: Lsps0ClientOptions = {}) {
     super();
     checkPeerManager(pm, 'new Lsps0Client()');
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new LnPeerError('INVALID_ARGUMENT', `Lsps0Client options must be an object, got ${describe(options)}`);
+    checkObject(options, 'new Lsps0Client() options');
     const { maxPending = DEFAULT_MAX_PENDING_REQUESTS, idPrefix = '' } = options;
     if (typeof idPrefix !== 'string' || idPrefix.length > 64) throw new LnPeerError('INVALID_ARGUMENT', `Lsps0Client idPrefix must be a string of at most 64 characters, got ${describe(idPrefix)}`);
     this.#pm = pm;
@@ -441,7 +428,7 @@ export class Lsps0Client extends (EventEmitter as new () => TypedEmitter<Lsps0Cl
     if (typeof request !== 'object' || request === null) throw new LnPeerError('INVALID_ARGUMENT', `an LSPS0 request must be an object { method, params }, got ${describe(request)}`);
     const method = checkMethod(request.method, 'an LSPS0 request method');
     const params = checkParams(request.params ?? {}, method);
-    checkCallOptions(options, 'call()');
+    checkWaitOptions(options, 'call()');
     this.#assertNotStopped(peer);
     // bLIP-50 "Disconnection Handling": a high-entropy id (here 128 bits), never a counter.
     const id = `${this.#idPrefix}${toHex(globalThis.crypto.getRandomValues(new Uint8Array(16)))}`;
@@ -482,7 +469,7 @@ export class Lsps0Client extends (EventEmitter as new () => TypedEmitter<Lsps0Cl
    * `PROTOCOL_VIOLATION` when the result has no array of integers `protocols`.
    */
   async listProtocols(peerId: string | Uint8Array, options: Lsps0CallOptions = {}): Promise<number[]> {
-    checkCallOptions(options, 'listProtocols()');
+    checkWaitOptions(options, 'listProtocols()');
     const result = await this.call<unknown>(peerId, { method: 'lsps0.list_protocols', params: {} }, options);
     const protocols = isObject(result) ? result.protocols : undefined;
     if (!Array.isArray(protocols) || !protocols.every((n) => Number.isSafeInteger(n) && n >= 0)) {
@@ -504,7 +491,7 @@ export class Lsps0Client extends (EventEmitter as new () => TypedEmitter<Lsps0Cl
     const peer = nodeIdHex(peerId);
     checkMethod(method, 'a notification method');
     checkParams(params, method);
-    checkCallOptions(options, 'notify()');
+    checkWaitOptions(options, 'notify()');
     this.#assertNotStopped(peer);
     const message = frame(toJson({ jsonrpc: '2.0', method, params }, method));
     checkSize(message, MAX_PAYLOAD_LENGTH, `the notification ${method}`, peer);
@@ -702,7 +689,7 @@ export class Lsps0Server extends (EventEmitter as new () => TypedEmitter<Lsps0Se
         { features: pm.features },
       );
     }
-    if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new LnPeerError('INVALID_ARGUMENT', `Lsps0Server options must be an object, got ${describe(options)}`);
+    checkObject(options, 'new Lsps0Server() options');
     const {
       protocols = [],
       methods = {},
@@ -755,7 +742,7 @@ export class Lsps0Server extends (EventEmitter as new () => TypedEmitter<Lsps0Se
     const peer = nodeIdHex(peerId);
     checkMethod(method, 'a notification method');
     checkParams(params, method);
-    checkCallOptions(options, 'notify()');
+    checkWaitOptions(options, 'notify()');
     if (!this.#clients.has(peer)) {
       throw new LnPeerError(
         'INVALID_ARGUMENT',

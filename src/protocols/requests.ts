@@ -5,6 +5,7 @@
  * moment the peer disconnects. No pending request outlives its connection.
  */
 import { describe } from '../bytes.js';
+import { checkFunction, checkObject, checkOptions } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 import type { CustomMessageEvent, DisconnectEvent, PeerManager } from '../peer-manager.js';
 import { checkWaitOptions, deadline, type WaitOptions } from '../wait.js';
@@ -104,13 +105,17 @@ export class Requests {
     }
   };
 
+  /** Throws `INVALID_ARGUMENT` when `pm` is not a PeerManager or an option is not valid. */
   constructor(pm: PeerManager, options: RequestsOptions = {}) {
-    this.#pm = pm;
-    this.#maxPending = options.maxPending ?? DEFAULT_MAX_PENDING_REQUESTS;
-    this.#replyKey = options.replyKey;
-    if (!Number.isInteger(this.#maxPending) || this.#maxPending < 1) {
-      throw new LnPeerError('INVALID_ARGUMENT', `maxPending must be a positive integer, got ${describe(options.maxPending)}`);
+    checkPeerManager(pm, 'new Requests()');
+    const { maxPending = DEFAULT_MAX_PENDING_REQUESTS, replyKey } = checkOptions(options, 'new Requests() options');
+    if (!Number.isInteger(maxPending) || maxPending < 1) {
+      throw new LnPeerError('INVALID_ARGUMENT', `maxPending must be a positive integer, got ${describe(maxPending)}`);
     }
+    if (replyKey !== undefined) checkFunction(replyKey, 'new Requests() options.replyKey');
+    this.#pm = pm;
+    this.#maxPending = maxPending;
+    this.#replyKey = replyKey;
     pm.on('custommsg', this.#onMessage);
     pm.on('peer:disconnect', this.#onDisconnect);
   }
@@ -132,12 +137,18 @@ export class Requests {
 
   /**
    * Like `request`, when sending is more than one `sendCustomMsg` (a request cut into
-   * slices): `send` is called once the reply is awaited, so no reply can be missed.
+   * slices): `send` is called once the reply is awaited, so no reply can be missed. It must
+   * return a promise; its rejection (or a throw) fails the request at once, with the error
+   * itself when it is an `LnPeerError`, else with `INVALID_ARGUMENT` (the error as `cause`).
    */
   send(peerId: string, options: RequestOptions, send: () => Promise<unknown>): Promise<CustomMessageEvent> {
     if (this.#closed) return Promise.reject(new LnPeerError('MANAGER_CLOSED', 'these Requests were closed'));
     try {
-      checkWaitOptions(options, 'request()');
+      if (typeof peerId !== 'string') throw new LnPeerError('INVALID_ARGUMENT', `request() peerId must be a node id (66 hex characters), got ${describe(peerId)}`);
+      // Incoming messages carry lowercase ids.
+      peerId = peerId.toLowerCase();
+      checkWaitOptions(checkObject(options, 'request() options'), 'request()');
+      checkFunction(send, 'request() send');
       if (this.#replyKey ? typeof options.key !== 'string' : typeof options.match !== 'function') {
         throw new LnPeerError('INVALID_ARGUMENT', this.#replyKey ? `request() options.key must be a string, got ${describe(options.key)}` : `request() options.match must be a function, got ${describe(options.match)}`);
       }
@@ -162,9 +173,19 @@ export class Requests {
       if (wait.signal?.aborted) return reject(reason());
       wait.signal?.addEventListener('abort', giveUp, { once: true });
       this.#add(pending);
-      send().catch((error: LnPeerError) => {
-        if (this.#settle(pending)) reject(error);
-      });
+      const failed = (error: unknown) => {
+        if (this.#settle(pending)) reject(error instanceof LnPeerError ? error : new LnPeerError('INVALID_ARGUMENT', `a request's send function failed: ${String(error)}`, { peerId }, { cause: error }));
+      };
+      let sent: unknown;
+      try {
+        sent = send();
+      } catch (error) {
+        return failed(error);
+      }
+      if (typeof (sent as Partial<PromiseLike<unknown>> | null)?.then !== 'function') {
+        return failed(new LnPeerError('INVALID_ARGUMENT', `request() send must return a promise (the sends' completion), got ${describe(sent)}`, { peerId }));
+      }
+      (sent as PromiseLike<unknown>).then(undefined, failed);
     }).finally(() => wait.done());
   }
 
@@ -204,4 +225,12 @@ export class Requests {
 
 function keyOf(peerId: string, key: string): string {
   return `${peerId} ${key}`;
+}
+
+/** Checks that `pm` is a PeerManager (what the protocols on it use of it); throws `INVALID_ARGUMENT`. */
+export function checkPeerManager(pm: unknown, what: string): void {
+  const m = pm as Partial<PeerManager> | null;
+  if (typeof m !== 'object' || m === null || typeof m.on !== 'function' || typeof m.off !== 'function' || typeof m.sendCustomMsg !== 'function' || typeof m.peer !== 'function' || !Array.isArray(m.features)) {
+    throw new LnPeerError('INVALID_ARGUMENT', `${what} takes a PeerManager, got ${describe(pm)}`);
+  }
 }

@@ -11,8 +11,8 @@
 import { copyBytes, describe, toHex } from '../bytes.js';
 import { isValidPublicKey } from '../crypto/index.js';
 import { LnPeerError, type LnPeerErrorCode } from '../errors.js';
-import { decodeBigSize, encodeBigSize } from '../wire/bigsize.js';
-import { decodeTu32, decodeTu64 } from '../wire/tlv.js';
+import { encodeBigSize, readBigSize } from '../wire/bigsize.js';
+import { decodeTruncated } from '../wire/tlv.js';
 
 /** The JS value of each named field type. */
 export interface ScalarValues {
@@ -249,9 +249,10 @@ function truncated(name: TruncatedType, width: 2 | 4 | 8): Codec {
         throw r.error('TLV_INVALID_VALUE', field, `${name} has ${bytes.length} bytes at offset ${at}: at most ${width} are allowed`, at);
       }
       try {
-        return width === 8 ? decodeTu64(bytes) : decodeTu32(bytes);
+        const x = decodeTruncated(bytes, width, name);
+        return width === 8 ? x : Number(x);
       } catch (err) {
-        // decodeTu64/decodeTu32 refuse a leading zero byte with TLV_NOT_MINIMAL.
+        // decodeTruncated refuses a leading zero byte with TLV_NOT_MINIMAL.
         if (err instanceof LnPeerError) throw r.error(err.code, field, `${err.message} (offset ${at})`, at);
         throw err;
       }
@@ -267,7 +268,7 @@ const bigsize: Codec = {
   },
   decode(r, field) {
     try {
-      const { value, length } = decodeBigSize(r.bytes.subarray(0, r.end), r.pos);
+      const { value, length } = readBigSize(r.bytes.subarray(0, r.end), r.pos);
       r.pos += length;
       return value;
     } catch (err) {

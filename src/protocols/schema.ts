@@ -19,10 +19,11 @@
  * ```
  */
 import { concatBytes, copyBytes, describe } from '../bytes.js';
+import { isObject } from '../checks.js';
 import { LnPeerError } from '../errors.js';
-import { decodeBigSize } from '../wire/bigsize.js';
+import { readBigSize } from '../wire/bigsize.js';
 import { MAX_MESSAGE_LENGTH } from '../wire/message-types.js';
-import { decodeTlvStream, encodeTlvStream, type TlvRecord, type TlvSchema } from '../wire/tlv.js';
+import { isTlvRecord, readTlvStream, writeTlvStream, type TlvRecord, type TlvSchema } from '../wire/tlv.js';
 import {
   COUNT_MAX,
   type ArrayOf,
@@ -112,6 +113,7 @@ export type MessageValue<F extends Fields, T extends TlvDefinitions | undefined>
 export function defineMessage<const F extends Fields, const T extends TlvDefinitions | undefined = undefined>(
   definition: MessageDefinition<F, T>,
 ): MessageSchema<MessageValue<F, T>> {
+  if (!isObject(definition)) throw invalidValue('defineMessage()', `the definition must be an object { name, type, fields, tlvs?, strict? }, got ${describe(definition)}`);
   const { name, type, fields, tlvs, strict = false } = definition;
   if (typeof name !== 'string' || name === '') throw invalidValue('name', `${describe(name)} is not a message name`);
   if (!Number.isInteger(type) || type < 0 || type > 0xffff) {
@@ -375,10 +377,8 @@ function encodeTlvs(records: CompiledTlv[], value: Record<string, unknown>, name
   if (!Array.isArray(unknown)) throw invalidValue(path, `${describe(unknown)} is not an array of TLV records`);
   unknown.forEach((record: unknown, i) => {
     const at = `${path}[${i}]`;
-    const { type, value: bytes } = (record ?? {}) as Partial<TlvRecord>;
-    if (typeof type !== 'bigint' || type < 0n || type >= 1n << 64n || !(bytes instanceof Uint8Array)) {
-      throw invalidValue(at, `${describe(record)} is not a TLV record: it needs { type: bigint from 0n to 2^64-1, value: Uint8Array }`);
-    }
+    if (!isTlvRecord(record)) throw invalidValue(at, `${describe(record)} is not a TLV record: it needs { type: bigint from 0n to 2^64-1, value: Uint8Array }`);
+    const { type, value: bytes } = record;
     const known = records.find((rec) => rec.type === type);
     if (known) throw invalidValue(at, `TLV type ${type} is ${known.path}: set it through that field`);
     // An unknown even record would make this very schema refuse the message (BOLT 1: unknown
@@ -393,14 +393,15 @@ function encodeTlvs(records: CompiledTlv[], value: Record<string, unknown>, name
   out.forEach((rec, i) => {
     if (i > 0 && rec.type === out[i - 1].type) throw invalidValue(path, `TLV type ${rec.type} appears twice`);
   });
-  return encodeTlvStream(out);
+  return writeTlvStream(out);
 }
 
 /**
- * Decodes the TLV stream through wire/tlv.ts `decodeTlvStream`, which applies every reader
- * rule of BOLT 1 "Type-Length-Value Format" in order (minimal `type`/`length`, strictly
- * increasing types, `length` within the bytes left, known types decoded, unknown even types
- * refused, unknown odd ones kept). `start` is the stream's offset in the message.
+ * Decodes the TLV stream through wire/tlv.ts `readTlvStream` (`decodeTlvStream`'s reader),
+ * which applies every reader rule of BOLT 1 "Type-Length-Value Format" in order (minimal
+ * `type`/`length`, strictly increasing types, `length` within the bytes left, known types
+ * decoded, unknown even types refused, unknown odd ones kept). `start` is the stream's offset
+ * in the message.
  */
 function decodeTlvs(records: CompiledTlv[], stream: Uint8Array, start: number, name: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -417,7 +418,7 @@ function decodeTlvs(records: CompiledTlv[], stream: Uint8Array, start: number, n
   );
   let unknownTlvs: TlvRecord[];
   try {
-    unknownTlvs = decodeTlvStream(stream, known).filter((record) => !records.some((rec) => rec.type === record.type));
+    unknownTlvs = readTlvStream(stream, known).filter((record) => !records.some((rec) => rec.type === record.type));
   } catch (err) {
     if (!(err instanceof LnPeerError)) throw err;
     const inner = err.cause instanceof LnPeerError ? err.cause : undefined;
@@ -454,8 +455,8 @@ function decodeRecord(rec: CompiledTlv, value: Uint8Array, base: number): unknow
 function locate(stream: Uint8Array, type: bigint, from: number): { header: number; value: number; next: number } | undefined {
   try {
     for (let header = from; header < stream.length; ) {
-      const t = decodeBigSize(stream, header);
-      const l = decodeBigSize(stream, header + t.length);
+      const t = readBigSize(stream, header);
+      const l = readBigSize(stream, header + t.length);
       const value = header + t.length + l.length;
       const next = value + Number(l.value);
       if (t.value === type) return { header, value, next };

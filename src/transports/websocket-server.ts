@@ -11,6 +11,7 @@ import type { Connection } from '../connection.js';
 import { LnPeerError } from '../errors.js';
 import type { TcpListener } from '../platform/types.js';
 import { webSocketConnection, type WebSocketLike } from './websocket.js';
+import { loadWs } from './ws-package.js';
 
 /**
  * The largest WebSocket frame accepted, in bytes: a frame carries one or more whole BOLT 8
@@ -92,13 +93,4 @@ export async function listenWebSocket(address: NetAddress, options: WebSocketLis
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** The `ws` package, an optional peer dependency: loaded only when a WebSocket is used. */
-export async function loadWs(): Promise<typeof import('ws')> {
-  try {
-    return await import('ws');
-  } catch (err) {
-    throw new LnPeerError('UNSUPPORTED', 'BOLT 8 over WebSocket on Node.js needs the `ws` package: npm install ws', {}, { cause: err });
-  }
 }

@@ -2,7 +2,8 @@
  * BOLT 7 address descriptors ("The `node_announcement` Message"): one type byte and its
  * data. `init` carries one in its `remote_addr` TLV (BOLT 1 "The `init` Message").
  */
-import { toHex } from '../bytes.js';
+import { describe, toHex } from '../bytes.js';
+import { checkBytes, isObject } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 import { formatIpv4, formatIpv6, isIpv4Mapped, isPrivateIpv4, isPrivateIpv6, parseIpv4, parseIpv6 } from './ip.js';
 import { onionBytes, onionBytesProblem, parseOnionAddress } from './onion.js';
@@ -31,11 +32,7 @@ const HOST_BYTES: Readonly<Record<Exclude<AddressType, 'dns'>, number>> = { ipv4
 
 /** Encodes one address descriptor. Throws `INVALID_ADDRESS` for a host or port its type cannot hold. */
 export function encodeAddress(address: Address): Uint8Array {
-  const { type, port } = address;
-  if (!ADDRESS_TYPES.includes(type)) {
-    throw new LnPeerError('INVALID_ADDRESS', `address type ${JSON.stringify(type)} is not known: use one of ${ADDRESS_TYPES.join(', ')}`);
-  }
-  checkPort(type, port, 'INVALID_ADDRESS');
+  const { type, port } = checkAddress(address, 'encodeAddress() address');
   const data = hostBytes(address);
   const out = new Uint8Array(1 + data.length + 2);
   out[0] = ADDRESS_TYPES.indexOf(type) + 1;
@@ -51,6 +48,7 @@ export function encodeAddress(address: Address): Uint8Array {
  * forbids it, or a hostname that is not printable ASCII.
  */
 export function decodeAddress(bytes: Uint8Array): Address {
+  checkBytes(bytes, 'decodeAddress() bytes');
   if (bytes.length === 0) throw invalid(bytes, 'it is empty');
   const type = ADDRESS_TYPES[bytes[0] - 1];
   if (type === undefined) throw invalid(bytes, `type ${bytes[0]} is not one of the BOLT 7 types 1 to 5`);
@@ -73,8 +71,9 @@ export function decodeAddress(bytes: Uint8Array): Address {
   return { type, host: hostText(type, data), port };
 }
 
-/** Human-readable `host:port` (`[host]:port` for IPv6). */
+/** Human-readable `host:port` (`[host]:port` for IPv6). Throws `INVALID_ADDRESS` for anything but an `Address`. */
 export function formatAddress(address: Address): string {
+  checkAddress(address, 'formatAddress() address');
   return address.type === 'ipv6' ? `[${address.host}]:${address.port}` : `${address.host}:${address.port}`;
 }
 
@@ -83,6 +82,7 @@ export function formatAddress(address: Address): string {
  * IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) becomes `ipv4`. Throws `INVALID_ADDRESS`.
  */
 export function ipAddress(host: string, port: number): Address {
+  if (typeof host !== 'string') throw new LnPeerError('INVALID_ADDRESS', `ipAddress() host must be an IPv4 or IPv6 address as text, got ${describe(host)}`);
   const v4 = parseIpv4(host);
   const v6 = v4 ? undefined : parseIpv6(host);
   let address: Address;
@@ -97,12 +97,23 @@ export function ipAddress(host: string, port: number): Address {
 /**
  * True for an IP address that is not publicly routable (loopback, RFC 1918, link-local, …).
  * BOLT 1 "The `init` Message": the sender "SHOULD NOT set private addresses as `remote_addr`".
- * Tor and DNS addresses are never private.
+ * Tor and DNS addresses are never private. Throws `INVALID_ADDRESS` for anything but a valid `Address`.
  */
 export function isPrivateAddress(address: Address): boolean {
+  checkAddress(address, 'isPrivateAddress() address');
   if (address.type === 'ipv4') return isPrivateIpv4(hostBytes(address));
   if (address.type === 'ipv6') return isPrivateIpv6(hostBytes(address));
   return false;
+}
+
+/** Checks the shape of `address` (`what` names it): a known type, a host string, a port its type allows. Throws `INVALID_ADDRESS`. */
+function checkAddress(address: Address, what: string): Address {
+  if (!isObject(address)) throw new LnPeerError('INVALID_ADDRESS', `${what} must be an object { type, host, port }, got ${describe(address)}`);
+  const { type, host, port } = address;
+  if (!ADDRESS_TYPES.includes(type)) throw new LnPeerError('INVALID_ADDRESS', `${what} type must be one of ${ADDRESS_TYPES.join(', ')}, got ${describe(type)}`);
+  if (typeof host !== 'string') throw new LnPeerError('INVALID_ADDRESS', `${what} host must be a string (${HOST_RULES[type]}), got ${describe(host)}`);
+  checkPort(type, port, 'INVALID_ADDRESS');
+  return address;
 }
 
 function hostBytes({ type, host }: Address): Uint8Array {

@@ -2,6 +2,8 @@
  * BigSize: the variable-length unsigned integer of BOLT 1 (Appendix A), used for TLV types
  * and lengths. Like Bitcoin's CompactSize, but big-endian.
  */
+import { describe } from '../bytes.js';
+import { checkBytes } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 
 const MAX_U64 = (1n << 64n) - 1n;
@@ -26,7 +28,8 @@ export function encodeBigSize(value: bigint | number): Uint8Array {
 }
 
 /**
- * Decodes one BigSize at `offset`. `length` is the number of bytes it took (1, 3, 5 or 9).
+ * Decodes one BigSize at `offset` (an integer from 0 to `bytes.length`, else
+ * `INVALID_ARGUMENT`). `length` is the number of bytes it took (1, 3, 5 or 9).
  *
  * Throws `UNEXPECTED_EOF` when the bytes end before the value does (including no byte at
  * all), and `BIGSIZE_NOT_CANONICAL` for a value that fits a shorter encoding
@@ -34,6 +37,15 @@ export function encodeBigSize(value: bigint | number): Uint8Array {
  * are minimally encoded").
  */
 export function decodeBigSize(bytes: Uint8Array, offset = 0): { value: bigint; length: number } {
+  checkBytes(bytes, 'decodeBigSize() bytes');
+  if (!Number.isInteger(offset) || offset < 0 || offset > bytes.length) {
+    throw new LnPeerError('INVALID_ARGUMENT', `decodeBigSize() offset must be an integer from 0 to the length of bytes (${bytes.length}), got ${describe(offset)}`, { offset });
+  }
+  return readBigSize(bytes, offset);
+}
+
+/** `decodeBigSize` for callers whose `offset` is an integer from 0 to `bytes.length` already. */
+export function readBigSize(bytes: Uint8Array, offset: number): { value: bigint; length: number } {
   if (offset >= bytes.length) {
     throw new LnPeerError('UNEXPECTED_EOF', `BigSize at offset ${offset}: no bytes left, expected 1 to 9`, { offset });
   }
@@ -62,6 +74,9 @@ export function decodeBigSize(bytes: Uint8Array, offset = 0): { value: bigint; l
 }
 
 function toU64(value: bigint | number): bigint {
+  if (typeof value !== 'bigint' && typeof value !== 'number') {
+    throw new LnPeerError('INVALID_ARGUMENT', `encodeBigSize() value must be a bigint or a number from 0 to 2^64-1, got ${describe(value)}`);
+  }
   if (typeof value === 'number' && !Number.isSafeInteger(value)) {
     throw new LnPeerError('INVALID_ARGUMENT', `BigSize value ${value} is not a safe integer: pass a bigint for values above 2^53`);
   }

@@ -4,10 +4,14 @@
  * A vector is big-endian: bit 0 is the least significant bit of the LAST byte. Bits come in
  * pairs: the even bit means "required", the odd bit "optional" ("it's ok to be odd").
  */
+import { describe } from '../bytes.js';
+import { checkBytes, checkInteger, checkIterable } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 
 /** `flen` is a u16 (BOLT 1 "The `init` Message"), so no vector has more than 65535 bytes. */
 const MAX_FEATURE_BYTES = 0xffff;
+/** The highest bit of the longest vector. */
+const MAX_FEATURE_BIT = MAX_FEATURE_BYTES * 8 - 1;
 
 /**
  * Every feature of BOLT 9, current and historic, by its even bit (the odd bit is the next
@@ -63,16 +67,7 @@ export const DEFAULT_FEATURES: readonly number[] = Object.freeze([1, 9, 13, 15, 
  * use the minimum length required to represent the `features` field"; unset bits are 0).
  */
 export function encodeFeatures(bits: Iterable<number>): Uint8Array {
-  const list = [...bits];
-  for (const bit of list) {
-    if (!Number.isInteger(bit) || bit < 0 || bit >= MAX_FEATURE_BYTES * 8) {
-      throw new LnPeerError(
-        'INVALID_ARGUMENT',
-        `feature bit ${String(bit)} is not valid: allowed are integers from 0 to ${MAX_FEATURE_BYTES * 8 - 1}`,
-        { bit },
-      );
-    }
-  }
+  const list = featureBits(bits, 'encodeFeatures() bits');
   const highest = list.reduce((max, bit) => Math.max(max, bit), -1);
   const size = Math.floor(highest / 8) + 1;
   const out = new Uint8Array(size);
@@ -80,8 +75,24 @@ export function encodeFeatures(bits: Iterable<number>): Uint8Array {
   return out;
 }
 
+/**
+ * The bits of an iterable of feature bit numbers, as an array; throws `INVALID_ARGUMENT` for
+ * anything but integers from 0 to 524279 (`what` names the parameter).
+ */
+function featureBits(bits: Iterable<number>, what: string): number[] {
+  checkIterable(bits, what, 'feature bit numbers');
+  const list = [...bits];
+  for (const bit of list) {
+    if (!Number.isInteger(bit) || bit < 0 || bit > MAX_FEATURE_BIT) {
+      throw new LnPeerError('INVALID_ARGUMENT', `${what} has feature bit ${describe(bit)}, which is not valid: allowed are integers from 0 to ${MAX_FEATURE_BIT}`, { bit });
+    }
+  }
+  return list;
+}
+
 /** The set bits of a feature vector, ascending. */
 export function decodeFeatures(features: Uint8Array): number[] {
+  checkBytes(features, 'decodeFeatures() features');
   const bits: number[] = [];
   for (let i = features.length - 1; i >= 0; i--) {
     const byte = features[i];
@@ -94,6 +105,8 @@ export function decodeFeatures(features: Uint8Array): number[] {
 
 /** True when `bit` is set in `features`. */
 export function hasFeature(features: Uint8Array, bit: number): boolean {
+  checkBytes(features, 'hasFeature() features');
+  checkInteger(bit, 'hasFeature() bit', 0, MAX_FEATURE_BIT);
   const index = features.length - 1 - Math.floor(bit / 8);
   return index >= 0 && (features[index] & (1 << bit % 8)) !== 0;
 }
@@ -104,6 +117,8 @@ export function hasFeature(features: Uint8Array, bit: number): boolean {
  * bitmaps into one logical `features` map" (`globalfeatures` and `features`).
  */
 export function orFeatures(a: Uint8Array, b: Uint8Array): Uint8Array {
+  checkBytes(a, 'orFeatures() a');
+  checkBytes(b, 'orFeatures() b');
   const [long, short] = a.length >= b.length ? [a, b] : [b, a];
   const out = new Uint8Array(long);
   const shift = long.length - short.length;
@@ -111,9 +126,9 @@ export function orFeatures(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
-/** True when BOLT 9 assigns `bit` (either bit of a current or historic feature). */
+/** True when BOLT 9 assigns `bit` (either bit of a current or historic feature); false for anything else. */
 export function isKnownFeature(bit: number): boolean {
-  return BOLT9_FEATURES.has(bit - (bit % 2));
+  return Number.isInteger(bit) && BOLT9_FEATURES.has(bit - (bit % 2));
 }
 
 /**
@@ -122,8 +137,8 @@ export function isKnownFeature(bit: number): boolean {
  * non-zero: MUST close the connection"; unknown odd bits: "MUST ignore the bit".
  */
 export function unknownEvenBits(bits: Iterable<number>, extraKnown: Iterable<number> = []): number[] {
-  const extra = new Set(extraKnown);
-  return [...bits].filter((bit) => bit % 2 === 0 && !isKnownFeature(bit) && !extra.has(bit));
+  const extra = new Set(featureBits(extraKnown, 'unknownEvenBits() extraKnown'));
+  return featureBits(bits, 'unknownEvenBits() bits').filter((bit) => bit % 2 === 0 && !isKnownFeature(bit) && !extra.has(bit));
 }
 
 /** A feature set in a vector without all of its dependencies. */
@@ -141,7 +156,7 @@ export interface MissingDependency {
  * Checking the direct dependency of every set feature covers the transitive ones too.
  */
 export function missingDependencies(bits: Iterable<number>): MissingDependency[] {
-  const set = new Set(bits);
+  const set = new Set(featureBits(bits, 'missingDependencies() bits'));
   const offered = (even: number): boolean => set.has(even) || set.has(even + 1);
   const result: MissingDependency[] = [];
   for (const [feature, needs] of BOLT9_DEPENDENCIES) {
@@ -154,5 +169,6 @@ export function missingDependencies(bits: Iterable<number>): MissingDependency[]
 
 /** The BOLT 9 name of the feature that `bit` belongs to (either bit of the pair), for display. */
 export function featureName(bit: number): string | undefined {
+  checkInteger(bit, 'featureName() bit', 0, MAX_FEATURE_BIT);
   return BOLT9_FEATURES.get(bit - (bit % 2));
 }

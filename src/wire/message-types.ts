@@ -4,6 +4,7 @@
  * that channel's id sits.
  */
 import { copyBytes, readU16 } from '../bytes.js';
+import { checkBytes, checkInteger } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 
 /** A message type defined in a BOLT. */
@@ -100,10 +101,11 @@ export const BOLT_MESSAGE_TYPES: ReadonlyMap<number, Readonly<BoltMessageType>> 
 
 /** The BOLT name of a message type (`'init'`, `'open_channel'`, …), or `undefined`. */
 export function messageTypeName(type: number): string | undefined {
+  checkInteger(type, 'messageTypeName() type', 0, 0xffff);
   return BOLT_MESSAGE_TYPES.get(type)?.name;
 }
 
-/** True when a BOLT defines `type`. */
+/** True when a BOLT defines `type`; false for anything else. */
 export function isBoltMessageType(type: number): boolean {
   return BOLT_MESSAGE_TYPES.has(type);
 }
@@ -111,7 +113,7 @@ export function isBoltMessageType(type: number): boolean {
 /**
  * True for the BOLT 7 gossip messages (256–265). A peer that asked for no gossip may still
  * get a node's own `channel_update`/`node_announcement` and must ignore them, not treat the
- * even ones as unknown (BOLT 1 "Lightning Message Format").
+ * even ones as unknown (BOLT 1 "Lightning Message Format"). False for anything else.
  */
 export function isGossipMessageType(type: number): boolean {
   return BOLT_MESSAGE_TYPES.get(type)?.bolt === 7;
@@ -120,7 +122,7 @@ export function isGossipMessageType(type: number): boolean {
 /**
  * True for the BOLT 2 channel messages: types 32–255 and `stfu` (2). BOLT 1 "The `error`
  * and `warning` Messages": the sender "SHOULD send `error` with the unknown `channel_id` in
- * reply to messages of type `32`-`255` related to unknown channels".
+ * reply to messages of type `32`-`255` related to unknown channels". False for anything else.
  */
 export function isChannelMessageType(type: number): boolean {
   return BOLT_MESSAGE_TYPES.get(type)?.channelIdOffset !== undefined;
@@ -131,6 +133,12 @@ export function isChannelMessageType(type: number): boolean {
  * Throws `INVALID_MESSAGE` when there are fewer than 2 bytes.
  */
 export function messageTypeOf(msg: Uint8Array): number {
+  checkBytes(msg, 'messageTypeOf() msg');
+  return typeOf(msg);
+}
+
+/** `messageTypeOf` for a `msg` known to be bytes. */
+export function typeOf(msg: Uint8Array): number {
   if (msg.length < 2) {
     throw new LnPeerError('INVALID_MESSAGE', `message has ${msg.length} bytes: at least 2 are needed for the type`, {
       length: msg.length,
@@ -147,7 +155,8 @@ export function messageTypeOf(msg: Uint8Array): number {
  * connection").
  */
 export function channelIdOf(msg: Uint8Array): Uint8Array | undefined {
-  const type = messageTypeOf(msg);
+  checkBytes(msg, 'channelIdOf() msg');
+  const type = typeOf(msg);
   const entry = BOLT_MESSAGE_TYPES.get(type);
   if (entry?.channelIdOffset === undefined) return undefined;
   const start = 2 + entry.channelIdOffset;

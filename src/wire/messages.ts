@@ -9,12 +9,13 @@
  * the contents: MUST close the connection"); bytes after the known fields are an extension
  * and are allowed.
  */
-import { concatBytes, copyBytes, readU16, toHex, writeU16 } from '../bytes.js';
+import { concatBytes, copyBytes, describe, readU16, toHex, writeU16 } from '../bytes.js';
+import { checkArray, checkBytes, checkObject } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 import { type Address, decodeAddress, encodeAddress } from './address.js';
 import { orFeatures } from './features.js';
-import { ERROR_TYPE as ERROR, INIT_TYPE as INIT, MAX_MESSAGE_LENGTH, PING_TYPE as PING, PONG_TYPE as PONG, WARNING_TYPE as WARNING, messageTypeOf } from './message-types.js';
-import { decodeTlvStream, encodeTlvStream, type TlvRecord, type TlvSchema } from './tlv.js';
+import { ERROR_TYPE as ERROR, INIT_TYPE as INIT, MAX_MESSAGE_LENGTH, PING_TYPE as PING, PONG_TYPE as PONG, WARNING_TYPE as WARNING, typeOf } from './message-types.js';
+import { checkTlvRecords, readTlvStream, writeTlvStream, type TlvRecord, type TlvSchema } from './tlv.js';
 
 
 /** BOLT 1 "The `ping` and `pong` Messages": a `ping` with `num_pong_bytes` ≥ 65532 gets no `pong`. */
@@ -44,17 +45,21 @@ export type InitFields = Omit<InitMessage, 'globalFeatures' | 'unknownTlvs'> &
 
 /** Encodes an `init` (type 16). */
 export function encodeInit(init: InitFields): Uint8Array {
-  const { globalFeatures = new Uint8Array(0), features, networks, remoteAddr, unknownTlvs = [] } = init;
+  const { globalFeatures = new Uint8Array(0), features, networks, remoteAddr, unknownTlvs = [] } = checkObject(init, 'encodeInit() init');
+  checkBytes(globalFeatures, 'encodeInit() init.globalFeatures');
+  checkBytes(features, 'encodeInit() init.features');
   const tlvs: TlvRecord[] = [];
   if (networks) {
-    for (const hash of networks) {
+    checkArray(networks, 'encodeInit() init.networks', '32-byte chain hashes');
+    networks.forEach((hash: unknown, i) => {
       if (!(hash instanceof Uint8Array) || hash.length !== CHAIN_HASH_SIZE) {
-        throw new LnPeerError('INVALID_ARGUMENT', `init networks entry is not a 32-byte chain hash`, { value: hash });
+        throw new LnPeerError('INVALID_ARGUMENT', `encodeInit() init.networks[${i}] must be a 32-byte chain hash, got ${describe(hash)}`, { value: hash });
       }
-    }
+    });
     tlvs.push({ type: NETWORKS, value: concatBytes(networks) });
   }
   if (remoteAddr) tlvs.push({ type: REMOTE_ADDR, value: encodeAddress(remoteAddr) });
+  checkTlvRecords(unknownTlvs, 'encodeInit() init.unknownTlvs');
   for (const record of unknownTlvs) {
     if (record.type === NETWORKS || record.type === REMOTE_ADDR) {
       throw new LnPeerError(
@@ -70,7 +75,7 @@ export function encodeInit(init: InitFields): Uint8Array {
   }
   tlvs.push(...unknownTlvs);
   tlvs.sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
-  return message(INIT, [u16Prefixed(globalFeatures, 'init globalfeatures'), u16Prefixed(features, 'init features'), encodeTlvStream(tlvs)]);
+  return message(INIT, [u16Prefixed(globalFeatures, 'init globalfeatures'), u16Prefixed(features, 'init features'), writeTlvStream(tlvs)]);
 }
 
 /**
@@ -85,7 +90,7 @@ export function decodeInit(msg: Uint8Array): InitMessage {
   const globalFeatures = r.bytes(r.u16('gflen'), 'globalfeatures');
   const features = r.bytes(r.u16('flen'), 'features');
   const init: InitMessage = { globalFeatures, features, unknownTlvs: [] };
-  for (const record of decodeTlvStream(r.rest(), INIT_TLVS)) {
+  for (const record of readTlvStream(r.rest(), INIT_TLVS)) {
     if (record.type === NETWORKS) init.networks = splitChainHashes(record.value);
     else if (record.type === REMOTE_ADDR) {
       const remoteAddr = decodeAddressOrUndefined(record.value);
@@ -97,7 +102,10 @@ export function decodeInit(msg: Uint8Array): InitMessage {
 
 /** BOLT 1 "The `init` Message": the receiver "MUST combine (logical OR) the two feature bitmaps". */
 export function combinedFeatures(init: Pick<InitMessage, 'globalFeatures' | 'features'>): Uint8Array {
-  return orFeatures(init.globalFeatures, init.features);
+  const { globalFeatures, features } = checkObject(init, 'combinedFeatures() init');
+  checkBytes(globalFeatures, 'combinedFeatures() init.globalFeatures');
+  checkBytes(features, 'combinedFeatures() init.features');
+  return orFeatures(globalFeatures, features);
 }
 
 const INIT_TLVS: TlvSchema = new Map([
@@ -135,12 +143,12 @@ export interface ErrorMessage {
 
 /** Encodes an `error` (type 17). A string `data` is sent as UTF-8. */
 export function encodeError(channelId: Uint8Array, data: Uint8Array | string = ''): Uint8Array {
-  return encodeErrorLike(ERROR, 'error', channelId, data);
+  return encodeErrorLike(ERROR, 'error', 'encodeError()', channelId, data);
 }
 
 /** Encodes a `warning` (type 1). A string `data` is sent as UTF-8. */
 export function encodeWarning(channelId: Uint8Array, data: Uint8Array | string = ''): Uint8Array {
-  return encodeErrorLike(WARNING, 'warning', channelId, data);
+  return encodeErrorLike(WARNING, 'warning', 'encodeWarning()', channelId, data);
 }
 
 /** Decodes an `error` (type 17). */
@@ -160,14 +168,18 @@ export function decodeWarning(msg: Uint8Array): ErrorMessage {
  * verbatim."
  */
 export function formatErrorData(data: Uint8Array): string {
+  checkBytes(data, 'formatErrorData() data');
   return data.every((b) => b >= 32 && b <= 126) ? new TextDecoder('ascii').decode(data) : `hex:${toHex(data)}`;
 }
 
-function encodeErrorLike(type: number, name: string, channelId: Uint8Array, data: Uint8Array | string): Uint8Array {
+function encodeErrorLike(type: number, name: string, call: string, channelId: Uint8Array, data: Uint8Array | string): Uint8Array {
   if (!(channelId instanceof Uint8Array) || channelId.length !== 32) {
-    throw new LnPeerError('INVALID_ARGUMENT', `${name} channel_id must be 32 bytes (all zero for no specific channel)`, {
+    throw new LnPeerError('INVALID_ARGUMENT', `${call} channelId must be 32 bytes (all zero for no specific channel), got ${describe(channelId)}`, {
       value: channelId,
     });
+  }
+  if (typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw new LnPeerError('INVALID_ARGUMENT', `${call} data must be a string (sent as UTF-8) or a Uint8Array, got ${describe(data)}`);
   }
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
   return message(type, [channelId, u16Prefixed(bytes, `${name} data`)]);
@@ -233,7 +245,8 @@ class MessageReader {
     type: number,
     private readonly name: string,
   ) {
-    const actual = messageTypeOf(msg);
+    checkBytes(msg, `decode${name[0].toUpperCase()}${name.slice(1)}() msg`);
+    const actual = typeOf(msg);
     if (actual !== type) {
       throw new LnPeerError('INVALID_MESSAGE', `expected a ${name} message (type ${type}), got type ${actual}`, { type: actual });
     }

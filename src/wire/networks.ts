@@ -4,6 +4,7 @@
  * order, i.e. NOT reversed the way `bitcoin-cli` displays it.
  */
 import { describe, fromHex, toHex } from '../bytes.js';
+import { checkBytes } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 
 /** The networks lnpeer knows by name. */
@@ -19,21 +20,29 @@ export const CHAIN_HASHES: Readonly<Record<NetworkName, string>> = Object.freeze
 });
 
 const NAMES = Object.keys(CHAIN_HASHES) as NetworkName[];
+const NAME_LIST = NAMES.map((n) => `'${n}'`).join(', ');
 
 /** The 32-byte chain hash of a named network. */
 export function chainHash(name: NetworkName): Uint8Array {
+  if (!NAMES.includes(name)) throw new LnPeerError('INVALID_ARGUMENT', `chainHash() name must be one of ${NAME_LIST}, got ${describe(name)}`);
   return new Uint8Array(fromHex(CHAIN_HASHES[name], `chain hash of ${name}`));
 }
 
 /** The name of the network whose chain hash is `hash`, or `undefined` for another chain. */
 export function networkName(hash: Uint8Array): NetworkName | undefined {
-  const hex = toHex(hash);
-  return NAMES.find((name) => CHAIN_HASHES[name] === hex);
+  checkBytes(hash, 'networkName() hash');
+  return nameOf(hash);
 }
 
 /** A chain hash as people read it: the network's name where known, else its hex. */
 export function chainLabel(hash: Uint8Array): string {
-  return networkName(hash) ?? toHex(hash);
+  checkBytes(hash, 'chainLabel() hash');
+  return nameOf(hash) ?? toHex(hash);
+}
+
+function nameOf(hash: Uint8Array): NetworkName | undefined {
+  const hex = toHex(hash);
+  return NAMES.find((name) => CHAIN_HASHES[name] === hex);
 }
 
 /**
@@ -51,7 +60,7 @@ export function parseNetwork(network: string | Uint8Array): Uint8Array {
     if ((NAMES as string[]).includes(network)) return chainHash(network as NetworkName);
     if (/^[0-9a-fA-F]{64}$/.test(network)) {
       const hash = new Uint8Array(fromHex(network, 'chain hash'));
-      const reversed = networkName(hash.slice().reverse());
+      const reversed = nameOf(hash.slice().reverse());
       if (reversed) {
         throw new LnPeerError(
           'INVALID_ARGUMENT',
@@ -64,7 +73,7 @@ export function parseNetwork(network: string | Uint8Array): Uint8Array {
   }
   throw new LnPeerError(
     'INVALID_ARGUMENT',
-    `network ${typeof network === 'string' ? JSON.stringify(network) : describe(network)} is not known: use one of ${NAMES.map((n) => `'${n}'`).join(', ')} or a 64-character hex chain hash`,
+    `network ${typeof network === 'string' ? JSON.stringify(network) : describe(network)} is not known: use one of ${NAME_LIST} or a 64-character hex chain hash`,
     { value: network },
   );
 }

@@ -2,9 +2,11 @@
  * TLV streams (BOLT 1 "Type-Length-Value Format") and the truncated integers that BOLT
  * allows as the final value of a TLV record (BOLT 1 "Fundamental Types").
  */
-import { concatBytes, copyBytes, toHex } from '../bytes.js';
+import { concatBytes, copyBytes, describe, toHex } from '../bytes.js';
+import { checkArray, checkBytes, checkInteger, isObject } from '../checks.js';
 import { LnPeerError } from '../errors.js';
-import { decodeBigSize, encodeBigSize } from './bigsize.js';
+import { encodeBigSize, readBigSize } from './bigsize.js';
+import { MAX_MESSAGE_LENGTH } from './message-types.js';
 
 /**
  * One record of a TLV stream. Decoders return a copy of the value, never a view of the input.
@@ -24,14 +26,36 @@ export type TlvValidator = (value: Uint8Array) => void;
 /** The TLV types a reader knows, each with the validator of its encoding. */
 export type TlvSchema = ReadonlyMap<bigint, TlvValidator>;
 
+/** True for a `{ type, value }` record that can be encoded: `type` a bigint from 0 to 2^64-1, `value` bytes. */
+export function isTlvRecord(record: unknown): record is TlvRecord {
+  return isObject(record) && typeof record.type === 'bigint' && record.type >= 0n && record.type < 1n << 64n && record.value instanceof Uint8Array;
+}
+
+/** Throws `INVALID_ARGUMENT` unless `records` is an array of TLV records (`what` names it: `encodeTlvStream() records`). */
+export function checkTlvRecords(records: unknown, what: string): asserts records is TlvRecord[] {
+  checkArray(records, what, '{ type, value }');
+  records.forEach((record, i) => {
+    if (!isTlvRecord(record)) {
+      throw new LnPeerError('INVALID_ARGUMENT', `${what}[${i}] must be a TLV record { type: bigint from 0n to 2^64-1, value: Uint8Array }, got ${describe(record)}`);
+    }
+  });
+}
+
 /**
  * Encodes `records` as a TLV stream.
  *
  * BOLT 1 "Type-Length-Value Format": the sender "MUST order `tlv_record`s in a `tlv_stream`
  * by strictly-increasing `type`" and "MUST minimally encode `type` and `length`". Records out
- * of order, or twice the same type, are refused with `TLV_NOT_INCREASING`.
+ * of order, or twice the same type, are refused with `TLV_NOT_INCREASING`; anything but an
+ * array of `{ type: bigint, value: Uint8Array }` with `INVALID_ARGUMENT`.
  */
 export function encodeTlvStream(records: readonly TlvRecord[]): Uint8Array {
+  checkTlvRecords(records, 'encodeTlvStream() records');
+  return writeTlvStream(records);
+}
+
+/** `encodeTlvStream` for records that are known to be `TlvRecord`s. */
+export function writeTlvStream(records: readonly TlvRecord[]): Uint8Array {
   const parts: Uint8Array[] = [];
   let previous: bigint | undefined;
   for (const { type, value } of records) {
@@ -61,6 +85,15 @@ export function encodeTlvStream(records: readonly TlvRecord[]): Uint8Array {
  * - unknown even type: `TLV_UNKNOWN_EVEN`; unknown odd type: kept, never interpreted.
  */
 export function decodeTlvStream(bytes: Uint8Array, known: TlvSchema): TlvRecord[] {
+  checkBytes(bytes, 'decodeTlvStream() bytes');
+  if (typeof (known as Partial<TlvSchema> | null)?.get !== 'function') {
+    throw new LnPeerError('INVALID_ARGUMENT', `decodeTlvStream() known must be a Map from TLV type (bigint) to validator, got ${describe(known)}`);
+  }
+  return readTlvStream(bytes, known);
+}
+
+/** `decodeTlvStream` for callers whose arguments are checked already. */
+export function readTlvStream(bytes: Uint8Array, known: TlvSchema): TlvRecord[] {
   const records: TlvRecord[] = [];
   let offset = 0;
   let previous: bigint | undefined;
@@ -108,9 +141,11 @@ export function decodeTlvStream(bytes: Uint8Array, known: TlvSchema): TlvRecord[
   return records;
 }
 
-/** A validator for a fixed-size encoding: the value must be exactly `size` bytes. */
+/** A validator for a fixed-size encoding: the value must be exactly `size` bytes (0 to 65535). */
 export function exactLength(size: number): TlvValidator {
+  checkInteger(size, 'exactLength() size', 0, MAX_MESSAGE_LENGTH);
   return (value) => {
+    checkBytes(value, `the validator exactLength(${size}) value`);
     // BOLT 1: "if `length` is not exactly equal to that required for the known encoding".
     if (value.length !== size) {
       throw new LnPeerError('TLV_INVALID_VALUE', `value has ${value.length} bytes, the encoding needs exactly ${size}`, {
@@ -122,15 +157,18 @@ export function exactLength(size: number): TlvValidator {
 
 /** Decodes a `tu64` (0 to 8 bytes, no leading zero byte). */
 export function decodeTu64(value: Uint8Array): bigint {
+  checkBytes(value, 'decodeTu64() value');
   return decodeTruncated(value, 8, 'tu64');
 }
 
 /** Decodes a `tu32` (0 to 4 bytes, no leading zero byte). */
 export function decodeTu32(value: Uint8Array): number {
+  checkBytes(value, 'decodeTu32() value');
   return Number(decodeTruncated(value, 4, 'tu32'));
 }
 
-function decodeTruncated(value: Uint8Array, maxBytes: number, name: string): bigint {
+/** A truncated integer of at most `maxBytes` bytes (`name`: `tu16`, `tu32`, `tu64`), for callers that pass bytes. */
+export function decodeTruncated(value: Uint8Array, maxBytes: number, name: string): bigint {
   if (value.length > maxBytes) {
     throw new LnPeerError('TLV_INVALID_VALUE', `${name} has ${value.length} bytes: at most ${maxBytes} are allowed`, {
       length: value.length,
@@ -147,7 +185,7 @@ function decodeTruncated(value: Uint8Array, maxBytes: number, name: string): big
 
 function readMinimalBigSize(bytes: Uint8Array, offset: number, field: 'type' | 'length'): { value: bigint; length: number } {
   try {
-    return decodeBigSize(bytes, offset);
+    return readBigSize(bytes, offset);
   } catch (err) {
     // BOLT 1: "if a `type` or `length` is not minimally encoded: MUST fail to parse the `tlv_stream`."
     if (err instanceof LnPeerError && err.code === 'BIGSIZE_NOT_CANONICAL') {

@@ -152,6 +152,32 @@ describe('Requests', () => {
   });
 });
 
+describe('Requests.send() with a send function that is not one, or returns no promise', () => {
+  it('refuses a send that is not a function before anything is in flight, and settles at once one that returns no promise or throws', async () => {
+    const { alice, bob, close } = await connected();
+    const requests = new Requests(alice);
+    const options = { match: () => true, timeoutMs: 60_000 };
+    await assert.rejects(requests.send(bob.nodeId, options, 'not a function' as never), (e: LnPeerError) => e.code === 'INVALID_ARGUMENT' && /request\(\) send must be a function/.test(e.message));
+    assert.equal(requests.pending, 0);
+    let called = 0;
+    const noPromise = requests.send(bob.nodeId, options, (() => void called++) as never);
+    // Settled at once, not after timeoutMs: the request is out of flight as the call returns.
+    assert.equal(requests.pending, 0);
+    await assert.rejects(withTimeout(noPromise, 1000, 'the rejection'), (e: LnPeerError) => e.code === 'INVALID_ARGUMENT' && /must return a promise/.test(e.message));
+    assert.equal(called, 1);
+    const thrown = requests.send(bob.nodeId, options, () => {
+      throw new TypeError('boom');
+    });
+    assert.equal(requests.pending, 0);
+    await assert.rejects(thrown, (e: LnPeerError) => e instanceof LnPeerError && e.code === 'INVALID_ARGUMENT' && e.cause instanceof TypeError);
+    const rejected = requests.send(bob.nodeId, options, () => Promise.reject(new LnPeerError('QUEUE_FULL', 'full')));
+    await assert.rejects(rejected, { code: 'QUEUE_FULL' });
+    assert.equal(requests.pending, 0);
+    requests.close();
+    await close();
+  });
+});
+
 describe('typed messages: send(peerId, schema, value) and messages({ schema })', () => {
   const Offer = defineMessage({
     name: 'swap_offer',

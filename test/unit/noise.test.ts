@@ -225,3 +225,50 @@ describe('MessageDecryptor', () => {
     assert.throws(() => encryptor.encrypt(new Uint8Array(65536)), (err: unknown) => err instanceof LnPeerError && err.code === 'MESSAGE_TOO_LONG' && /65536 bytes.*65535/.test(err.message));
   });
 });
+
+describe('argument checks at the boundary', () => {
+  const key = hex(msg.sending_key_sk);
+  const ck = hex(msg.chaining_key_ck);
+
+  it('a message of the wrong type is refused before the shared packet slab is touched: every other encryptor keeps working', () => {
+    const bad = new MessageEncryptor(new CipherState(key, ck));
+    for (const wrong of [0, undefined, 'fffb', { length: 2 }, [1, 2]]) {
+      assert.throws(() => bad.encrypt(wrong as never), { code: 'INVALID_ARGUMENT' });
+      assert.throws(() => bad.encryptParts(wrong as never), { code: 'INVALID_ARGUMENT' });
+    }
+    // Another connection's encryptor and decryptor, through more than one 8 KiB slab of packets.
+    const encryptor = new MessageEncryptor(new CipherState(key, ck));
+    const decryptor = new MessageDecryptor(new CipherState(key, ck));
+    const received: Uint8Array[] = [];
+    for (let i = 0; i < 400; i++) feed(decryptor, encryptor.encrypt(Uint8Array.of(0xff, 0xfb, i & 0xff, i >> 8)), (m) => received.push(m.slice()));
+    assert.equal(received.length, 400);
+    assert.ok(received.every((m, i) => toHex(m) === toHex(Uint8Array.of(0xff, 0xfb, i & 0xff, i >> 8))));
+  });
+
+  it('CipherState refuses keys and output buffers of the wrong size, and a MessageDecryptor a chunk that is not bytes', () => {
+    assert.throws(() => new CipherState(new Uint8Array(31), ck), { code: 'INVALID_ARGUMENT' });
+    assert.throws(() => new CipherState(key, ck).seal(new Uint8Array(4), new Uint8Array(19)), (e: LnPeerError) => e.code === 'INVALID_ARGUMENT' && /20 bytes/.test(e.message));
+    assert.throws(() => new CipherState(key, ck).open(new Uint8Array(20), new Uint8Array(5)), (e: LnPeerError) => e.code === 'INVALID_ARGUMENT' && /4 bytes/.test(e.message));
+    assert.throws(() => new MessageDecryptor(new CipherState(key, ck)).push('00' as never), { code: 'INVALID_ARGUMENT' });
+  });
+
+  for (const aead of aeads) {
+    it(`handshake acts out of order fail with HANDSHAKE_FAILED OUT_OF_ORDER (${aead.name}); a short act can be given again`, () => {
+      const curve = curveBackends[0];
+      const outOfOrder = (fn: () => unknown, act: number) =>
+        assert.throws(fn, (e: unknown) => e instanceof LnPeerError && e.code === 'HANDSHAKE_FAILED' && e.details.reason === 'OUT_OF_ORDER' && e.details.act === act);
+      outOfOrder(() => responder(aead, curve).actThree(new Uint8Array(66)), 3);
+      const early = initiator(aead, curve);
+      outOfOrder(() => early.actTwoToThree(hex(ini.act_two.input)), 2);
+      const hs = initiator(aead, curve);
+      hs.actOne();
+      outOfOrder(() => hs.actOne(), 1);
+      const r = responder(aead, curve);
+      assertHandshakeError(() => r.actOneToTwo(hex(res.act_one.input).subarray(0, 49)), 'ACT1_READ_FAILED');
+      assert.equal(toHex(r.actOneToTwo(hex(res.act_one.input))), res.act_two.output);
+      outOfOrder(() => r.actOneToTwo(hex(res.act_one.input)), 1);
+      assert.equal(toHex(r.actThree(hex(res.act_three.input)).remoteStaticKey), ini.local_static_pubkey);
+      outOfOrder(() => r.actThree(hex(res.act_three.input)), 3);
+    });
+  }
+});

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { fromHex, toHex } from '../../src/bytes.js';
 import { getPublicKey } from '../../src/crypto/index.js';
 import { LnPeerError, type LnPeerErrorCode } from '../../src/errors.js';
+import { seededRandom, type Rand } from '../prng.js';
 import {
   arrayOf,
   defineMessage,
@@ -72,24 +73,6 @@ function attempt<T>(fn: () => T): { ok: true; value: T } | { ok: false; error: L
   }
 }
 
-/** mulberry32: a small seeded PRNG, so every failure is reproducible. */
-function prng(seed: number): { int(n: number): number; bytes(n: number): Uint8Array; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number): number => Math.floor(next() * n);
-  return {
-    int,
-    bytes: (n) => Uint8Array.from({ length: n }, () => int(256)),
-    pick: (xs) => xs[int(xs.length)],
-  };
-}
-type Rand = ReturnType<typeof prng>;
 
 /** A mutation of `msg`: flipped bits, overwritten, inserted or deleted bytes, truncation, appended bytes. */
 function mutate(msg: Uint8Array, rand: Rand): Uint8Array {
@@ -270,7 +253,7 @@ describe('schema: BOLT 1 init as a schema matches wire/messages.ts', () => {
     }
   });
   it('encodes 2000 random inits as encodeInit does, and both decoders agree on them', () => {
-    const rand = prng(1);
+    const rand = seededRandom(1);
     for (let i = 0; i < 2000; i++) {
       const { fields, value } = randomInit(rand);
       const bytes = encodeInit(fields);
@@ -291,7 +274,7 @@ describe('schema: BOLT 1 init as a schema matches wire/messages.ts', () => {
     throwsCode(() => Init.encode({ ...base, features: new Uint8Array(65536) }), 'MESSAGE_TOO_LONG', 'init.features');
   });
   it('agrees with decodeInit on 4000 mutated inits and 2000 random byte strings', () => {
-    const rand = prng(2);
+    const rand = seededRandom(2);
     for (let i = 0; i < 4000; i++) sameAsDecodeInit(mutate(encodeInit(randomInit(rand).fields), rand));
     for (let i = 0; i < 2000; i++) {
       const body = rand.bytes(rand.int(60));
@@ -331,7 +314,7 @@ describe('schema: BOLT 1 ping and pong as schemas match wire/messages.ts', () =>
     }
   });
   it('encode 2000 random pings and pongs as encodePing/encodePong do', () => {
-    const rand = prng(3);
+    const rand = seededRandom(3);
     for (let i = 0; i < 2000; i++) {
       const n = rand.int(65536);
       const pad = rand.int(3) === 0 ? rand.int(65530) : rand.int(40);
@@ -340,7 +323,7 @@ describe('schema: BOLT 1 ping and pong as schemas match wire/messages.ts', () =>
     }
   });
   it('agree with decodePing/decodePong on 4000 mutated and 2000 random messages each, trailing bytes included', () => {
-    const rand = prng(4);
+    const rand = seededRandom(4);
     for (let i = 0; i < 4000; i++) {
       sameAsDecodePing(mutate(encodePing(rand.int(65536), rand.int(20)), rand));
       sameAsDecodePong(mutate(encodePong(rand.int(20)), rand));
@@ -974,7 +957,7 @@ const TARGETS: FuzzTarget[] = [
 describe('schema: fuzz (seeded)', () => {
   for (const [i, target] of TARGETS.entries()) {
     it(`${target.name}: 3000 mutated encodings and 3000 random byte strings; only LnPeerError escapes`, () => {
-      const rand = prng(1000 + i);
+      const rand = seededRandom(1000 + i);
       const type = [target.schema.type >> 8, target.schema.type & 0xff];
       let accepted = 0;
       let refused = 0;
