@@ -4,13 +4,16 @@
  * (2-byte type + payload), as `sendCustomMsg` takes it; the transport adds its framing.
  *
  * - `lnpeer`: the public API (`PeerManager.connect`, `sendCustomMsg`, the `custommsg` event);
+ * - `lnpeer-ws`: the `lnpeer` server listening for WebSocket instead of TCP (for the browser);
  * - `lnpeer-peer`: lnpeer's bare transport (`Peer`), BOLT 1 `init` sent by hand;
  * - `node-lightning`: `@node-lightning/noise` (native libsecp256k1 + Node crypto), `init` by hand;
  * - `lnmessage`: `lnmessage` over plain TCP (initiator only; it runs `init` itself);
- * - `raw-tcp`: the same messages with a 2-byte length prefix and no crypto: the ceiling.
+ * - `raw-tcp`: the same messages with a 2-byte length prefix and no crypto: the ceiling;
+ * - `raw-tcp-batched`: the same, with the writes of one turn in one `writev`, as lnpeer batches them.
  */
 import { Buffer } from 'node:buffer';
 import net from 'node:net';
+import * as peerManager from '../src/peer-manager.js';
 import { PeerManager } from '../src/peer-manager.js';
 import { Peer } from '../src/peer.js';
 import { keyPair } from '../src/noise/index.js';
@@ -53,7 +56,7 @@ export interface Client {
 
 export interface Impl {
   readonly name: string;
-  /** Absent for initiator-only implementations. */
+  /** Absent for initiator-only implementations; `maxPeers` is the inbound peers it must be able to hold. */
   createServer?(key: Uint8Array, onMessage: OnMessage, maxPeers: number): Promise<Server>;
   /** A client with this static key (one identity, reused across connections). */
   createClient(key: Uint8Array): Client;
@@ -93,11 +96,21 @@ function socketClosed(socket: net.Socket): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // lnpeer, public API
 
-export const lnpeer: Impl = {
-  name: 'lnpeer',
-  async createServer(privateKey, onMessage, maxPeers) {
-    // A user holding thousands of peers raises maxPeers (its default is 10,000) and nothing else.
-    const pm = new PeerManager({ privateKey, maxPeers, maxConcurrentHandshakes: 256 });
+/** The share of maxPeers kept for outbound connections (0 in a `--baseline` checkout from before it). */
+const outboundReserve = (peerManager as { OUTBOUND_RESERVE?: number }).OUTBOUND_RESERVE ?? 0;
+
+/** lnpeer's server: a `PeerManager` listening for TCP, or for WebSocket (the browser scenario). */
+function lnpeerServer(websocket: boolean): NonNullable<Impl['createServer']> {
+  return async (privateKey, onMessage, maxPeers) => {
+    // A user holding thousands of peers raises maxPeers (its default is 10,000), of which
+    // inbound peers may take all but OUTBOUND_RESERVE; every client here comes from 127.0.0.1,
+    // so the per-address limit of new connections is off.
+    const pm = new PeerManager({
+      privateKey,
+      maxPeers: Math.ceil(maxPeers / (1 - outboundReserve)),
+      maxConcurrentHandshakes: 256,
+      handshakesPerSecondPerHost: 0,
+    });
     const links = new Map<string, Link>();
     const linkFor = (peerId: string): Link => {
       let link = links.get(peerId);
@@ -115,9 +128,14 @@ export const lnpeer: Impl = {
     };
     pm.on('custommsg', (m) => onMessage(m.payload.length + 2, linkFor(m.peerId)));
     pm.on('peer:disconnect', (e) => links.delete(e.peerId));
-    const { port } = await pm.listen({ port: 0, host: LOCALHOST });
+    const { port } = await pm.listen({ port: 0, host: LOCALHOST, websocket });
     return { target: { host: LOCALHOST, port, nodeId: pm.nodeId }, connected: () => pm.peers().length, close: () => pm.close() };
-  },
+  };
+}
+
+export const lnpeer: Impl = {
+  name: 'lnpeer',
+  createServer: lnpeerServer(false),
   createClient(privateKey) {
     const pm = new PeerManager({ privateKey });
     let current: { link: Link; onMessage: OnMessage } | undefined;
@@ -343,10 +361,21 @@ function frameOf(message: Buffer): Buffer {
   return frame;
 }
 
-function rawLink(socket: net.Socket): Link {
+function rawLink(socket: net.Socket, batched: boolean): Link {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
   return {
     send: (message, ack) => {
       const frame = frameOf(message);
+      // Batched: the writes of one turn leave in one writev, as lnpeer's (src/transports/stream.ts).
+      if (batched && !corked) {
+        corked = true;
+        socket.cork();
+        queueMicrotask(uncork);
+      }
       if (!ack) {
         socket.write(frame);
         return undefined;
@@ -388,42 +417,53 @@ function rawInit(socket: net.Socket, link: Link, onMessage: OnMessage): Promise<
   });
 }
 
-export const rawTcp: Impl = {
-  name: 'raw-tcp',
-  async createServer(privateKey, onMessage) {
-    let connected = 0;
-    const server = net.createServer((socket) => {
-      rawInit(socket, rawLink(socket), onMessage).then(
-        () => {
-          connected++;
-          socket.once('close', () => connected--);
+/** Raw TCP: one `socket.write` per message, or (`batched`) the writes of one turn corked together. */
+function rawImpl(name: string, batched: boolean): Impl {
+  return {
+    name,
+    async createServer(privateKey, onMessage) {
+      let connected = 0;
+      const server = net.createServer((socket) => {
+        rawInit(socket, rawLink(socket, batched), onMessage).then(
+          () => {
+            connected++;
+            socket.once('close', () => connected--);
+          },
+          () => {},
+        );
+      });
+      const port = await listenOn(server);
+      return { target: { host: LOCALHOST, port, nodeId: toHex(getPublicKey(privateKey)) }, connected: () => connected, close: () => closeServer(server) };
+    },
+    createClient() {
+      return {
+        async connect(target, onMessage) {
+          const socket = net.connect({ host: target.host, port: target.port });
+          await new Promise<void>((resolve, reject) => {
+            socket.once('connect', resolve);
+            socket.once('error', reject);
+          });
+          const link = rawLink(socket, batched);
+          await rawInit(socket, link, onMessage);
+          return link;
         },
-        () => {},
-      );
-    });
-    const port = await listenOn(server);
-    return { target: { host: LOCALHOST, port, nodeId: toHex(getPublicKey(privateKey)) }, connected: () => connected, close: () => closeServer(server) };
-  },
-  createClient() {
-    return {
-      async connect(target, onMessage) {
-        const socket = net.connect({ host: target.host, port: target.port });
-        await new Promise<void>((resolve, reject) => {
-          socket.once('connect', resolve);
-          socket.once('error', reject);
-        });
-        const link = rawLink(socket);
-        await rawInit(socket, link, onMessage);
-        return link;
-      },
-    };
-  },
-};
+      };
+    },
+  };
+}
+
+export const rawTcp = rawImpl('raw-tcp', false);
+export const rawTcpBatched = rawImpl('raw-tcp-batched', true);
+
+/** lnpeer listening for WebSocket (a client connects to `ws://host:port`). */
+export const lnpeerWebSocket: Impl = { ...lnpeer, name: 'lnpeer-ws', createServer: lnpeerServer(true) };
 
 export const IMPLS: Record<string, Impl> = {
   [lnpeer.name]: lnpeer,
+  [lnpeerWebSocket.name]: lnpeerWebSocket,
   [lnpeerPeer.name]: lnpeerPeer,
   [nodeLightning.name]: nodeLightning,
   [lnmessage.name]: lnmessage,
   [rawTcp.name]: rawTcp,
+  [rawTcpBatched.name]: rawTcpBatched,
 };

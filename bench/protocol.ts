@@ -21,6 +21,8 @@ export type Command =
   /** Memory of this process, and the connections of its `impl` server. */
   | { cmd: 'memory'; impl: string }
   | { cmd: 'cryptoCost'; size: number; iterations: number }
+  /** bench/commando.ts in this process: Commando against Core Lightning, and `Requests`. */
+  | { cmd: 'commando'; seconds: number; rounds: number; warmupCalls: number }
   | { cmd: 'versions' }
   | { cmd: 'exit' };
 
@@ -57,13 +59,17 @@ export interface MemoryResult {
   connected: number;
 }
 
-export interface CryptoCost {
+/** The names of lnpeer's crypto backends, as `cryptoInUse()` reports them. */
+export interface CryptoNames {
+  curve: string;
+  aead: string;
+}
+
+export interface CryptoCost extends CryptoNames {
   /** Microseconds per message: `MessageEncryptor.encrypt` (two AEAD seals). */
   encrypt: number;
   /** Microseconds per message: `MessageDecryptor.push` of one packet (two AEAD opens). */
   decrypt: number;
-  aead: string;
-  curve: string;
 }
 
 export interface Versions {
@@ -71,6 +77,9 @@ export interface Versions {
   cpus: number;
   cpuModel: string;
   packages: Record<string, string>;
-  aead: string;
-  curve: string;
+}
+
+/** A scenario that did not run, and why. */
+export interface NotRun {
+  notRun: string;
 }

@@ -2,15 +2,18 @@
  * `npm run bench`: runs every scenario for every implementation and writes the table into
  * docs/benchmarks.md (between its results markers). Options:
  *   --quick          a few seconds, tiny counts: proves the benchmark works (figures are noise)
- *   --only=a,b       only these columns (lnpeer, nl, noble, lnmessage, peer, raw)
- *   --skip=a,b       leave out scenarios (handshakes, small, large, rtt, memory)
+ *   --only=a,b       only these columns of the Node table (lnpeer, addon, accel, nl, noble,
+ *                    lnmessage, peer, raw, raw-batched); the browser and commando scenarios still run
+ *   --skip=a,b       leave out scenarios (handshakes, small, large, rtt, oneprocess, memory,
+ *                    browser, commando)
  *   --baseline=DIR   also run lnpeer from another checkout in DIR (its bench/ and src/; give it
  *                    node_modules), as the columns `before` and `before-noble`: before/after a change
  *   --no-write       print only; do not touch docs/benchmarks.md (the default with --quick)
  *   --json=FILE      also write the raw results as JSON
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runBenchmarks, report } from './suite.js';
+import { report } from './report.js';
+import { runBenchmarks } from './suite.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);

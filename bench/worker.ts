@@ -1,7 +1,8 @@
 /**
  * One benchmark process: the orchestrator (bench/suite.ts) forks a server worker and a client
  * worker per scenario and drives them over the IPC channel, so that sender and receiver each
- * have their own process (and, on 2 cores, their own core).
+ * have their own process (and, on 2 cores, their own core). For the scenarios with both ends
+ * in one process, the server worker also runs the client, against its own server.
  */
 import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -228,14 +229,14 @@ function packageVersion(name: string): string {
 }
 
 function versions(): Versions {
-  const names = ['lnpeer', '@node-lightning/noise', 'lnmessage', 'secp256k1', '@noble/secp256k1', '@noble/ciphers', '@noble/hashes'];
+  const names = ['lnpeer', '@node-lightning/noise', 'lnmessage', 'tiny-secp256k1', 'secp256k1', 'sodium-native', '@noble/secp256k1', '@noble/ciphers', '@noble/hashes'];
   const packages: Record<string, string> = {};
   for (const name of names) {
     packages[name] = name === 'lnpeer'
       ? (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version
       : packageVersion(name);
   }
-  return { node: process.version, cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', packages, ...cryptoInUse() };
+  return { node: process.version, cpus: os.availableParallelism(), cpuModel: os.cpus()[0]?.model ?? 'unknown', packages };
 }
 
 async function handle(command: Command): Promise<unknown> {
@@ -300,6 +301,10 @@ async function handle(command: Command): Promise<unknown> {
     }
     case 'cryptoCost':
       return cryptoCost(command.size, command.iterations);
+    case 'commando': {
+      const { seconds, rounds, warmupCalls } = command;
+      return (await import('./commando.js')).commandoBenchmarks({ seconds, rounds, warmupCalls });
+    }
     case 'versions':
       return versions();
     case 'exit':
@@ -315,4 +320,5 @@ process.on('message', (message: { id: number; command: Command }) => {
   );
 });
 process.on('disconnect', () => process.exit(0));
-process.send!({ ready: true });
+// The backends this process got from LNPEER_SECP256K1 / LNPEER_AEAD: the orchestrator checks them.
+process.send!({ ready: true, crypto: cryptoInUse() });
