@@ -17,7 +17,7 @@ import type { CommandoResult } from './commando.js';
 import type { Target } from './impls.js';
 import type { CryptoCost, CryptoNames, HandshakeResult, MemoryResult, NotRun, ReceiveResult, RttResult, SendResult, Versions } from './protocol.js';
 import { fmt } from './report.js';
-import { ACCELERATED, ADDON, DEFAULT_INSTALL, NOBLE_ONLY, interleaved, median, Worker, type Backends, type Log } from './workers.js';
+import { ACCELERATED, ADDON, DEFAULT_INSTALL, NODE_AEAD, NOBLE_ONLY, interleaved, median, Worker, type Backends, type Log } from './workers.js';
 
 // ---------------------------------------------------------------------------------------------
 // Parameters
@@ -119,9 +119,10 @@ export interface Column {
 
 // The curve does not change a message and the AEAD hardly a handshake (three ECDH against
 // four AEAD calls of a few bytes): the addon and noble columns are handshakes only, the
-// accelerated column messages only.
+// accelerated and node:crypto AEAD columns messages only.
 export const COLUMNS: Column[] = [
   { key: 'lnpeer', title: 'lnpeer, default install', server: 'lnpeer', client: 'lnpeer', backends: DEFAULT_INSTALL, handshakes: true, messages: true, oneProcess: true, memoryClient: 'lnpeer-peer' },
+  { key: 'node-aead', title: 'lnpeer, node:crypto AEAD', server: 'lnpeer', client: 'lnpeer', backends: NODE_AEAD, handshakes: false, messages: true, oneProcess: true },
   { key: 'addon', title: 'lnpeer + secp256k1 addon', server: 'lnpeer', client: 'lnpeer', backends: ADDON, handshakes: true, messages: false, oneProcess: true },
   { key: 'accel', title: 'lnpeer, accelerated', server: 'lnpeer', client: 'lnpeer', backends: ACCELERATED, handshakes: false, messages: true, oneProcess: true },
   { key: 'nl', title: '@node-lightning/noise', server: 'node-lightning', client: 'node-lightning', handshakes: true, messages: true, oneProcess: true, memoryClient: 'lnpeer-peer' },

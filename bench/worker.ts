@@ -8,6 +8,7 @@ import { Buffer } from 'node:buffer';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import * as crypto from '../src/crypto/index.js';
 import { cryptoInUse, randomPrivateKey } from '../src/crypto/index.js';
 import { CipherState, MessageDecryptor, MessageEncryptor } from '../src/noise/index.js';
 import { IMPLS, benchMessage, type Impl, type Link, type OnMessage, type Server, type Target } from './impls.js';
@@ -321,4 +322,6 @@ process.on('message', (message: { id: number; command: Command }) => {
 });
 process.on('disconnect', () => process.exit(0));
 // The backends this process got from LNPEER_SECP256K1 / LNPEER_AEAD: the orchestrator checks them.
+// The backends that load asynchronously (libsodium in wasm) first; a baseline checkout may predate cryptoReady.
+await (crypto as { cryptoReady?: Promise<void> }).cryptoReady;
 process.send!({ ready: true, crypto: cryptoInUse() });

@@ -28,16 +28,22 @@ const NATIVE: Choice = ['native', 'secp256k1 ('];
 const NOBLE_CURVE: Choice = ['noble', '@noble/secp256k1'];
 const NODE: Choice = ['node', 'node:crypto'];
 const SODIUM: Choice = ['sodium', 'sodium-native'];
+const LIBSODIUM: Choice = ['libsodium', 'libsodium-wrappers'];
 const NOBLE_AEAD: Choice = ['noble', '@noble/ciphers'];
 
 function backends(name: string, curve: Choice, aead: Choice): Backends {
   return { name, env: { LNPEER_SECP256K1: curve[0], LNPEER_AEAD: aead[0] }, expect: { curve: curve[1], aead: aead[1] } };
 }
 
-/** What `npm install lnpeer` gives in Node: libsecp256k1 in wasm (a dependency) and node:crypto. */
-export const DEFAULT_INSTALL = backends('default install', WASM, NODE);
+/**
+ * What `npm install lnpeer` gives in Node: libsecp256k1 and libsodium in wasm (dependencies),
+ * node:crypto for large messages. Named, because this machine also has the optional addons.
+ */
+export const DEFAULT_INSTALL = backends('default install', WASM, LIBSODIUM);
 /** The default install plus the optional `secp256k1` native addon. */
-export const ADDON = backends('+ secp256k1 addon', NATIVE, NODE);
+export const ADDON = backends('+ secp256k1 addon', NATIVE, LIBSODIUM);
+/** node:crypto alone for the AEAD (what the default install uses until libsodium has loaded). */
+export const NODE_AEAD = backends('node:crypto AEAD', WASM, NODE);
 /** Both native addons: `secp256k1` and `sodium-native`. */
 export const ACCELERATED = backends('accelerated', NATIVE, SODIUM);
 /** Pure JavaScript, as in a browser. */

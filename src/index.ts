@@ -88,8 +88,8 @@ export type { Socks5Proxy } from './proxy.js';
 export type { WaitOptions } from './wait.js';
 export { keyPair } from './noise/index.js';
 export type { KeyPair } from './noise/index.js';
-export { aeadBackends, cryptoInUse, curveBackends, useCrypto } from './crypto/index.js';
-export { libsecp256k1WasmCurve, libsodiumAead, sodiumNativeAead } from './crypto/accelerators.js';
+export { aeadBackends, cryptoInUse, cryptoReady, curveBackends, useCrypto } from './crypto/index.js';
+export { libsecp256k1WasmCurve, libsodiumAead, ONE_SHOT_AEAD_BELOW, sizeSwitchedAead, sodiumNativeAead } from './crypto/accelerators.js';
 export type { LibsodiumWrappers, SodiumNative, TinySecp256k1 } from './crypto/accelerators.js';
 export type { Aead, Curve } from './crypto/index.js';
 /** BOLT 8, sans I/O: the handshake, cipher states and the message encryptor/decryptor, for custom transports and tests. */

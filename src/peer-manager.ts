@@ -353,8 +353,9 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
       return await untilAborted(attempt.promise, wait.signal, `connect() to ${address.peerId}`);
     } finally {
       wait.done();
-      // The last caller to give up ends the attempt; one that settled leaves nothing to end.
-      if (--attempt.waiting === 0) attempt.controller.abort(new LnPeerError('ABORTED', `every connect() to ${address.peerId} gave up`));
+      // The last caller to give up ends the attempt; one that settled leaves nothing to end
+      // (and no error is built for it: a stack trace per connection shows in the profile).
+      if (--attempt.waiting === 0 && this.#attempts.get(address.peerId) === attempt) attempt.controller.abort(new LnPeerError('ABORTED', `every connect() to ${address.peerId} gave up`));
     }
   }
 
@@ -540,7 +541,7 @@ export class PeerManager extends (EventEmitter as new () => TypedEmitter<PeerMan
     const id = nodeIdHex(peerId);
     const session = this.#sessions.get(id);
     checkWaitOptions(options, 'disconnect()');
-    const wasPersistent = this.#stopPersistence(id, new LnPeerError('ABORTED', `disconnect() of ${id} ended its reconnection`, { peerId: id }));
+    const wasPersistent = this.#persistent.has(id) && this.#stopPersistence(id, new LnPeerError('ABORTED', `disconnect() of ${id} ended its reconnection`, { peerId: id }));
     if (!session) return wasPersistent;
     const wait = deadline(options ?? {}, `disconnect() of ${session.peerId}`);
     try {

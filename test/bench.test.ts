@@ -48,9 +48,9 @@ describe('benchmark, quick mode', () => {
     } else assert.match((results.commando as { notRun: string }).notRun, /Core Lightning is not available/);
 
     const text = report(results);
-    assert.match(text, /^\| Scenario \| lnpeer, default install \| lnpeer \+ secp256k1 addon \| lnpeer, accelerated \| @node-lightning\/noise \|/m);
+    assert.match(text, /^\| Scenario \| lnpeer, default install \| lnpeer, node:crypto AEAD \| lnpeer \+ secp256k1 addon \| lnpeer, accelerated \| @node-lightning\/noise \|/m);
     assert.match(text, /Machine: \d+ cores .*Node v\d+/);
-    assert.match(text, /^- lnpeer, default install \(LNPEER_SECP256K1=wasm LNPEER_AEAD=node\): tiny-secp256k1 \(libsecp256k1, wasm\) \+ node:crypto/m);
+    assert.match(text, /^- lnpeer, default install \(LNPEER_SECP256K1=wasm LNPEER_AEAD=libsodium\): tiny-secp256k1 \(libsecp256k1, wasm\) \+ libsodium-wrappers \(libsodium, wasm\) below 2 KiB, node:crypto above/m);
     assert.match(text, /^\| browser \(Chromium\), handshakes\/s|^Browser \(Chromium\): not run/m);
     assert.match(text, /^\| Goal \| Measured \| Met \|/m);
   });
@@ -58,7 +58,7 @@ describe('benchmark, quick mode', () => {
   it('stops with the reason when a worker does not get the backends its column asks for', async () => {
     assert.throws(
       () => checkBackends('a column', DEFAULT_INSTALL, { curve: 'secp256k1 (libsecp256k1)', aead: 'node:crypto' }),
-      /a column: asked for default install \(LNPEER_SECP256K1=wasm LNPEER_AEAD=node\), but cryptoInUse\(\) reports secp256k1 \(libsecp256k1\) \+ node:crypto/,
+      /a column: asked for default install \(LNPEER_SECP256K1=wasm LNPEER_AEAD=libsodium\), but cryptoInUse\(\) reports secp256k1 \(libsecp256k1\) \+ node:crypto/,
     );
     // src/crypto/index.ts falls back to the fastest AEAD for a name it does not know.
     const unknown = { name: 'an AEAD that is not there', env: { LNPEER_SECP256K1: 'wasm', LNPEER_AEAD: 'no-such-aead' }, expect: { curve: 'tiny-secp256k1', aead: 'no-such-aead' } };

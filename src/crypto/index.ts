@@ -8,7 +8,7 @@
  */
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
-import { environment, platformAeads, platformCurves } from '#platform';
+import { environment, platformAeads, platformCurves, platformLateAeads } from '#platform';
 import { checkBytes, checkMethods, checkObject } from '../checks.js';
 import { LnPeerError } from '../errors.js';
 import { isValidPrivateKey, nobleAead, nobleCurve } from './noble.js';
@@ -45,7 +45,10 @@ export function hkdf2(salt: Uint8Array, ikm: Uint8Array): [Uint8Array, Uint8Arra
 /** Every secp256k1 implementation available here, fastest first (the test suite runs the spec vectors through each). */
 export const curveBackends: readonly Curve[] = [...platformCurves, nobleCurve];
 
-/** Every AEAD available on this platform, fastest first (the test suite runs the spec vectors through each). */
+/**
+ * Every AEAD available on this platform, fastest first (the test suite runs the spec vectors
+ * through each); those that load asynchronously join it when `cryptoReady` resolves.
+ */
 export const aeadBackends: readonly Aead[] = [...platformAeads, nobleAead];
 
 /**
@@ -55,6 +58,22 @@ export const aeadBackends: readonly Aead[] = [...platformAeads, nobleAead];
  */
 let aead: Aead = chosen(aeadBackends, environment('LNPEER_AEAD'));
 let curve: Curve = chosen(curveBackends, environment('LNPEER_SECP256K1'));
+/** `useCrypto()` chose the AEAD: a backend that loads later does not replace it. */
+let aeadChosenByApp = false;
+
+/**
+ * Resolves once the backends that load asynchronously (libsodium in wasm, on Node) are ready:
+ * from then on new connections use them (unless `useCrypto()` or `LNPEER_AEAD` chose
+ * otherwise). Connections opened before keep the backend they started with: both are the same
+ * cipher. Never rejects; await it where the first connection must already be the fastest.
+ */
+export const cryptoReady: Promise<void> = platformLateAeads().then((late) => {
+  const backends = aeadBackends as Aead[];
+  // Before the streaming and pure-JavaScript ones: the late ones are one-shot, faster on small messages.
+  const at = backends.findIndex((b) => b.alias === 'node' || b.alias === 'noble');
+  backends.splice(at, 0, ...late);
+  if (!aeadChosenByApp) aead = chosen(aeadBackends, environment('LNPEER_AEAD'));
+});
 
 function chosen<T extends { name: string; alias: string }>(backends: readonly T[], wanted: string | undefined): T {
   if (!wanted) return backends[0];
@@ -89,7 +108,10 @@ export function useCrypto(choice: { aead?: Aead; curve?: Curve }): void {
   if (newAead !== undefined) checkAead(newAead, 'useCrypto() choice.aead');
   if (newCurve !== undefined) checkCurve(newCurve, 'useCrypto() choice.curve');
   // Both checked before either is taken: a bad choice changes nothing.
-  if (newAead !== undefined) aead = newAead;
+  if (newAead !== undefined) {
+    aead = newAead;
+    aeadChosenByApp = true;
+  }
   if (newCurve !== undefined) curve = newCurve;
 }
 

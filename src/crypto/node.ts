@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, getCiphers } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { libsecp256k1WasmCurve, sodiumNativeAead, type SodiumNative, type TinySecp256k1 } from './accelerators.js';
+import { libsecp256k1WasmCurve, libsodiumAead, sizeSwitchedAead, sodiumNativeAead, type LibsodiumWrappers, type SodiumNative, type TinySecp256k1 } from './accelerators.js';
 import { nonceBytes } from './nonce.js';
 import { TAG_LENGTH, type Aead, type Curve } from './types.js';
 
@@ -91,7 +91,26 @@ const nativeCurve = loadNativeCurve();
 // A dependency: libsecp256k1 in wasm, for the default install (about 13 times noble's ECDH).
 const wasmCurve = optional<TinySecp256k1>('tiny-secp256k1');
 
+const hasNodeAead = getCiphers().includes('chacha20-poly1305');
+/** A one-shot AEAD for small messages, with `node:crypto` for large ones (ONE_SHOT_AEAD_BELOW). */
+const withNodeForLarge = (oneShot: Aead): Aead => (hasNodeAead ? sizeSwitchedAead(oneShot, nodeAead) : oneShot);
+
 /** The Node AEADs, fastest first: libsodium's addon when installed, then `node:crypto`. */
-export const nodeAeads: readonly Aead[] = [...(sodium ? [sodiumNativeAead(sodium)] : []), ...(getCiphers().includes('chacha20-poly1305') ? [nodeAead] : [])];
+export const nodeAeads: readonly Aead[] = [...(sodium ? [withNodeForLarge(sodiumNativeAead(sodium))] : []), ...(hasNodeAead ? [nodeAead] : [])];
+
+/**
+ * libsodium in wasm (`libsodium-wrappers`, a dependency), ready after its asynchronous
+ * start: about four times `node:crypto` on small messages. Empty if it fails to load.
+ */
+export async function nodeLateAeads(): Promise<Aead[]> {
+  const libsodium = optional<LibsodiumWrappers & { ready: Promise<void> }>('libsodium-wrappers');
+  if (!libsodium) return [];
+  try {
+    await libsodium.ready;
+  } catch {
+    return [];
+  }
+  return [withNodeForLarge(libsodiumAead(libsodium))];
+}
 /** The Node curves, fastest first: libsecp256k1 as an addon when installed, then in wasm. */
 export const nodeCurves: readonly Curve[] = [...(nativeCurve ? [nativeCurve] : []), ...(wasmCurve ? [libsecp256k1WasmCurve(wasmCurve)] : [])];

@@ -27,10 +27,10 @@ export interface Aead {
    */
   seal(key: Uint8Array, nonce: number, ad: Uint8Array, plaintext: Uint8Array, out?: Uint8Array): Uint8Array;
   /**
-   * The same as `seal`, as `[ciphertext, tag]` in the buffers the cipher produced, where that
-   * saves copying a large message into one buffer (`node:crypto`). Optional.
+   * The same as `seal`, as consecutive buffers the cipher produced (`node:crypto`: the
+   * ciphertext, then the tag), where that saves copying a large message into one. Optional.
    */
-  sealParts?(key: Uint8Array, nonce: number, ad: Uint8Array, plaintext: Uint8Array): [Uint8Array, Uint8Array];
+  sealParts?(key: Uint8Array, nonce: number, ad: Uint8Array, plaintext: Uint8Array): Uint8Array[];
   /**
    * Returns the plaintext (written into `out` when given, which must be exactly
    * `sealed.length - 16` long), or `null` when the tag does not authenticate. The plaintext

@@ -37,6 +37,11 @@ export function environment(): undefined {
 }
 
 export const platformAeads: readonly Aead[] = [];
+
+/** None by itself: a page that wants libsodium's AEAD hands it over (`useCrypto`, `libsodiumAead`). */
+export async function platformLateAeads(): Promise<readonly Aead[]> {
+  return [];
+}
 export const platformCurves: readonly Curve[] = [];
 
 function noTcp(): LnPeerError {

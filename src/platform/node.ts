@@ -1,7 +1,7 @@
 /** The Node.js side of the platform seam (see types.ts). */
 import { randomFillSync } from 'node:crypto';
 export { EventEmitter } from 'node:events';
-export { nodeAeads as platformAeads, nodeCurves as platformCurves } from '../crypto/node.js';
+export { nodeAeads as platformAeads, nodeCurves as platformCurves, nodeLateAeads as platformLateAeads } from '../crypto/node.js';
 export { dialTcp, listenTcp } from '../transports/tcp.js';
 export { dialSocks5 } from '../transports/socks5.js';
 import { DEFAULT_MAX_FRAME_BYTES } from '../transports/websocket-server.js';

@@ -32,6 +32,8 @@ export interface Platform {
   environment(name: string): string | undefined;
   /** Faster AEADs this platform has, fastest first (noble's is always added last). */
   readonly platformAeads: readonly Aead[];
+  /** AEADs that load asynchronously (wasm), fastest first; resolves to none if they fail to load. */
+  platformLateAeads(): Promise<readonly Aead[]>;
   /** Faster secp256k1 implementations this platform has, fastest first (noble's is always added last). */
   readonly platformCurves: readonly Curve[];
   /** Opens a TCP connection; rejects with `UNSUPPORTED` where there is no TCP. */

@@ -797,6 +797,7 @@ async function specs(): Promise<{ list: Spec[]; cleanup: () => Promise<void> }> 
     { name: 'parseProxyUrl', params: [p('string')], valid: ['socks5://127.0.0.1:9050'], call: (a) => lnpeer.parseProxyUrl(a as string) },
     { name: 'cryptoInUse', params: [], valid: [], call: () => lnpeer.cryptoInUse() },
     { name: 'sodiumNativeAead', params: [p('object')], valid: [{ crypto_aead_chacha20poly1305_ietf_encrypt: () => 0, crypto_aead_chacha20poly1305_ietf_decrypt: () => 0 }], call: (a) => lnpeer.sodiumNativeAead(a as never) },
+    { name: 'sizeSwitchedAead', params: [p('object'), p('object')], valid: [lnpeer.aeadBackends[0], lnpeer.aeadBackends[0]], call: (a, b) => lnpeer.sizeSwitchedAead(a as never, b as never) },
     { name: 'libsodiumAead', params: [p('object')], valid: [{ crypto_aead_chacha20poly1305_ietf_encrypt: () => new Uint8Array(16), crypto_aead_chacha20poly1305_ietf_decrypt: () => new Uint8Array(0) }], call: (a) => lnpeer.libsodiumAead(a as never) },
     { name: 'libsecp256k1WasmCurve', params: [p('object')], valid: [{ pointFromScalar: () => null, pointMultiply: () => null, isPoint: () => false }], call: (a) => lnpeer.libsecp256k1WasmCurve(a as never) },
     {

@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { aeadBackends, curveBackends, type Aead, type Curve } from '../../src/crypto/index.js';
+import { aeadBackends, cryptoReady, curveBackends, nobleAead, type Aead, type Curve } from '../../src/crypto/index.js';
 import { LnPeerError } from '../../src/errors.js';
 import sodium from 'libsodium-wrappers';
-import { libsodiumAead } from '../../src/crypto/accelerators.js';
+import { libsodiumAead, ONE_SHOT_AEAD_BELOW } from '../../src/crypto/accelerators.js';
 import { fromHex, toHex } from '../../src/bytes.js';
 import {
   CipherState,
@@ -77,10 +77,32 @@ function responder(aead: Aead, curve: Curve): ResponderHandshake {
   return new ResponderHandshake(keyPair(hex(res.local_static_privkey), curve), { ephemeralPrivateKey: hex(res.local_ephemeral_privkey), aead, curve });
 }
 
-// The accelerators lnpeer loads by itself on Node are among aeadBackends/curveBackends; the
-// wasm libsodium is one an application hands to useCrypto() (in a browser): it is checked too.
-await sodium.ready;
+// The accelerators lnpeer loads by itself on Node are among aeadBackends/curveBackends (the
+// wasm libsodium once cryptoReady resolves); the bare wasm libsodium is one an application
+// hands to useCrypto() (in a browser): it is checked too.
+await Promise.all([sodium.ready, cryptoReady]);
 const aeads = [...aeadBackends, libsodiumAead(sodium)];
+
+describe('every AEAD backend', () => {
+  it('is on Node: libsodium (wasm) for small messages, node:crypto for large ones, by itself', () => {
+    assert.ok(aeadBackends.some((a) => a.name === `libsodium-wrappers (libsodium, wasm) below 2 KiB, node:crypto above`), aeadBackends.map((a) => a.name).join('; '));
+  });
+
+  it("seals and opens as noble's does, on each side of the one-shot threshold and at the largest size", () => {
+    const key = Uint8Array.from({ length: 32 }, (_, i) => i);
+    const ad = Uint8Array.of(1, 2, 3);
+    for (const size of [0, 2, ONE_SHOT_AEAD_BELOW - 1, ONE_SHOT_AEAD_BELOW, 65535]) {
+      const plaintext = Uint8Array.from({ length: size }, (_, i) => (i * 7) & 0xff);
+      const expected = toHex(nobleAead.seal(key, 5, ad, plaintext));
+      for (const aead of aeads) {
+        assert.equal(toHex(aead.seal(key, 5, ad, plaintext)), expected, `${aead.name} seals ${size} bytes`);
+        const parts = aead.sealParts?.(key, 5, ad, plaintext);
+        if (parts) assert.equal(parts.map(toHex).join(''), expected, `${aead.name} sealParts ${size} bytes`);
+        assert.equal(toHex(aead.open(key, 5, ad, fromHex(expected, 'sealed'))!), toHex(plaintext), `${aead.name} opens ${size} bytes`);
+      }
+    }
+  });
+});
 const backends = aeads.flatMap((aead) => curveBackends.map((curve) => ({ aead, curve })));
 assert.ok(backends.length >= 2, 'at least the noble backends');
 
