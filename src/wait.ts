@@ -55,6 +55,21 @@ export function abortError(signal: AbortSignal, what: string): LnPeerError {
 }
 
 /**
+ * For a wait that settles once (a dialer): calls `fail` with `ABORTED` when `signal` aborts
+ * (`what` names the wait), or with `timedOut()` after `timeoutMs`. Returns the function that
+ * stops watching, to call when the wait settles either way.
+ */
+export function watchDeadline({ signal, timeoutMs }: WaitOptions, what: string, timedOut: () => LnPeerError, fail: (error: LnPeerError) => void): () => void {
+  const onAbort = () => fail(abortError(signal!, what));
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => fail(timedOut()), timeoutMs);
+  signal?.addEventListener('abort', onAbort, { once: true });
+  return () => {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
+  };
+}
+
+/**
  * A signal that aborts when `options.signal` does, or after `options.timeoutMs` with a
  * `TIMEOUT` error as its reason (`what` names the wait, `details` go into the error). Call
  * `done()` when the wait is over, to clear the timer and the listener.

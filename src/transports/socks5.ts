@@ -11,7 +11,7 @@ import type { NetAddress } from '../addresses.js';
 import { describe } from '../bytes.js';
 import type { Connection } from '../connection.js';
 import { LnPeerError } from '../errors.js';
-import { checkWaitOptions, abortError, type WaitOptions } from '../wait.js';
+import { checkWaitOptions, abortError, watchDeadline, type WaitOptions } from '../wait.js';
 import { parseIpv4, parseIpv6 } from '../wire/ip.js';
 import { parseOnionAddress } from '../wire/onion.js';
 import { streamConnection } from './stream.js';
@@ -111,23 +111,19 @@ export function dialSocks5(proxy: Socks5Proxy, target: NetAddress, options?: Wai
     const onEnd = () => fail(closedEarly());
     const onError = (err: Error) =>
       fail(step === 'connect' ? proxyError(`could not connect to the proxy: ${err.message}`, {}, err) : proxyError(`the connection to the proxy failed: ${err.message}`, {}, err));
-    const onAbort = () => fail(abortError(signal!, `connecting to ${targetAt} through the SOCKS5 proxy ${proxyAt}`));
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(
-            () => fail(new LnPeerError('TIMEOUT', `SOCKS5 proxy ${proxyAt} did not connect to ${targetAt} within ${timeoutMs} ms (step: ${step})`, { ...where, step, timeoutMs })),
-            timeoutMs,
-          );
+    const unwatch = watchDeadline(
+      { signal, timeoutMs },
+      `connecting to ${targetAt} through the SOCKS5 proxy ${proxyAt}`,
+      () => new LnPeerError('TIMEOUT', `SOCKS5 proxy ${proxyAt} did not connect to ${targetAt} within ${timeoutMs} ms (step: ${step})`, { ...where, step, timeoutMs }),
+      fail,
+    );
     const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
       socket.off('readable', pump);
       socket.off('end', onEnd);
       socket.off('close', onEnd);
       socket.off('error', onError);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('error', onError);
     socket.on('end', onEnd);
     socket.on('close', onEnd);

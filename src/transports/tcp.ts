@@ -7,7 +7,7 @@ import type { Connection } from '../connection.js';
 import { LnPeerError } from '../errors.js';
 import type { NetAddress } from '../addresses.js';
 import type { TcpListener } from '../platform/types.js';
-import { abortError, type WaitOptions } from '../wait.js';
+import { abortError, watchDeadline, type WaitOptions } from '../wait.js';
 import { streamConnection } from './stream.js';
 
 /**
@@ -25,17 +25,11 @@ export function dialTcp({ host, port }: NetAddress, { signal, timeoutMs }: WaitO
     };
     const onError = (err: Error) =>
       fail(new LnPeerError('CONNECTION_FAILED', `could not connect to ${host}:${port}: ${err.message}`, { host, port, stage: 'connect' }, { cause: err }));
-    const onAbort = () => fail(abortError(signal!, `connecting to ${host}:${port}`));
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => fail(new LnPeerError('TIMEOUT', `the TCP connection to ${host}:${port} did not open within ${timeoutMs} ms`, { host, port, stage: 'connect', timeoutMs })), timeoutMs);
+    const unwatch = watchDeadline({ signal, timeoutMs }, `connecting to ${host}:${port}`, () => new LnPeerError('TIMEOUT', `the TCP connection to ${host}:${port} did not open within ${timeoutMs} ms`, { host, port, stage: 'connect', timeoutMs }), fail);
     const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
       socket.off('error', onError);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', onError);
     socket.once('connect', () => {
       cleanup();

@@ -8,7 +8,7 @@
 import { defer, loadWebSocket, unref } from '#platform';
 import type { Connection, ConnectionHandler } from '../connection.js';
 import { LnPeerError } from '../errors.js';
-import { abortError, type WaitOptions } from '../wait.js';
+import { abortError, watchDeadline, type WaitOptions } from '../wait.js';
 
 /** The part of a WebSocket (the browser's, or the `ws` package's) this adapter uses. */
 export interface WebSocketLike {
@@ -295,19 +295,13 @@ export async function dialWebSocket(url: string, { signal, timeoutMs }: WaitOpti
     };
     const onClose = (event: { code: number; reason: string }) =>
       fail(new LnPeerError('CONNECTION_FAILED', `could not open a WebSocket to ${url}: closed with code ${event.code}${event.reason ? ` (${event.reason})` : ''}`, { url, stage: 'connect', code: event.code }));
-    const onAbort = () => fail(abortError(signal!, `connecting to ${url}`));
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => fail(new LnPeerError('TIMEOUT', `the WebSocket to ${url} did not open within ${timeoutMs} ms`, { url, stage: 'connect', timeoutMs })), timeoutMs);
+    const unwatch = watchDeadline({ signal, timeoutMs }, `connecting to ${url}`, () => new LnPeerError('TIMEOUT', `the WebSocket to ${url} did not open within ${timeoutMs} ms`, { url, stage: 'connect', timeoutMs }), fail);
     const cleanup = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      unwatch();
       ws.removeEventListener('open', onOpen);
       ws.removeEventListener('error', onError);
       ws.removeEventListener('close', onClose);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
     ws.addEventListener('open', onOpen);
     ws.addEventListener('error', onError);
     ws.addEventListener('close', onClose);
