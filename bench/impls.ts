@@ -46,6 +46,8 @@ export interface Server {
   readonly target: Target;
   /** Connections that completed the handshake and `init` and are still open. */
   connected(): number;
+  /** Listens on one more port (the same server, the same node id); for the browser scenario. */
+  listenAgain?(): Promise<Target>;
   close(): Promise<void>;
 }
 
@@ -128,8 +130,8 @@ function lnpeerServer(websocket: boolean): NonNullable<Impl['createServer']> {
     };
     pm.on('custommsg', (m) => onMessage(m.payload.length + 2, linkFor(m.peerId)));
     pm.on('peer:disconnect', (e) => links.delete(e.peerId));
-    const { port } = await pm.listen({ port: 0, host: LOCALHOST, websocket });
-    return { target: { host: LOCALHOST, port, nodeId: pm.nodeId }, connected: () => pm.peers().length, close: () => pm.close() };
+    const listen = async (): Promise<Target> => ({ host: LOCALHOST, port: (await pm.listen({ port: 0, host: LOCALHOST, websocket })).port, nodeId: pm.nodeId });
+    return { target: await listen(), connected: () => pm.peers().length, listenAgain: listen, close: () => pm.close() };
   };
 }
 

@@ -3,6 +3,7 @@ import type { Target } from './impls.js';
 
 export type Command =
   | { cmd: 'listen'; impl: string; maxPeers: number }
+  | { cmd: 'listenAgain'; impl: string }
   | { cmd: 'handshakes'; impl: string; target: Target; seconds: number; warmup: number; concurrency: number }
   | { cmd: 'connect'; impl: string; target: Target; hello: boolean }
   | { cmd: 'awaitLink' }

@@ -247,6 +247,11 @@ async function handle(command: Command): Promise<unknown> {
       servers.set(command.impl, server);
       return server.target;
     }
+    case 'listenAgain': {
+      const server = servers.get(command.impl);
+      if (!server?.listenAgain) throw new Error(`${command.impl}: no server that can listen on another port`);
+      return server.listenAgain();
+    }
     case 'handshakes':
       return handshakes(command.impl, command.target, command.seconds, command.warmup, command.concurrency);
     case 'connect':

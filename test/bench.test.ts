@@ -4,6 +4,7 @@
 // missing (the benchmark is no test); here, with CI set, they must have run.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { BROWSER_CLIENTS, HANDSHAKE_CLIENTS } from '../bench/browser.js';
 import { report } from '../bench/report.js';
 import { COLUMNS, runBenchmarks, type Metric } from '../bench/suite.js';
 import { checkBackends, DEFAULT_INSTALL, Worker } from '../bench/workers.js';
@@ -35,10 +36,12 @@ describe('benchmark, quick mode', () => {
 
     if (inCI || chromiumAvailability().available) {
       assert.ok(!('notRun' in results.browser), `the browser scenario ran: ${JSON.stringify(results.browser)}`);
-      for (const client of ['lnpeer', 'lnmessage'] as const) {
-        const b = results.browser.figures[client];
-        assert.ok(b.hsSeq > 0 && b.msgs > 0, `browser ${client}: ${JSON.stringify(b)}`);
+      const b = results.browser;
+      for (const client of HANDSHAKE_CLIENTS) {
+        const h = b.handshakes[client];
+        assert.ok(h.oneEndpoint > 0 && h.rotated > 0, `browser ${client} handshakes: ${JSON.stringify(h)}`);
       }
+      for (const client of BROWSER_CLIENTS) assert.ok(b.msgs[client] > 0, `browser ${client} messages: ${b.msgs[client]}`);
     } else assert.match((results.browser as { notRun: string }).notRun, /Chromium is missing/);
 
     if (inCI || (await clnAvailability()).available) {
