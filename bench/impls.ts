@@ -231,7 +231,7 @@ export const lnpeerPeer: Impl = {
 
 type NoiseSocket = import('@node-lightning/noise').NoiseSocket;
 
-/** Its wrapped TCP socket: NoiseSocket has no setNoDelay and leaves Nagle on (PARTNERS.md). */
+/** Its wrapped TCP socket: NoiseSocket has no setNoDelay and leaves Nagle on (docs/benchmarks.md, "Implementations"). */
 function tcpOf(socket: NoiseSocket): net.Socket {
   return (socket as unknown as { _socket: net.Socket })._socket;
 }

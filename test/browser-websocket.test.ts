@@ -2,11 +2,11 @@
 // to Core Lightning's `bind-addr=ws:` listener (its custommsg hook and sendcustommsg).
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { requirePartner } from './interop/availability.js';
+import { requirePartner, type PartnerDriver } from './interop/availability.js';
 import { ROUNDS, numbered } from './interop/exchange.js';
 import { LnpeerEnd, manager } from './interop/lnpeer.js';
 import { closeAllPartners, toHex, withTimeout } from './interop/partner.js';
-import { closeBrowser, openPage } from './browser/harness.js';
+import { closeBrowser, LIBSODIUM_PATH, openPage, TINY_SECP256K1_PATH, type BrowserPage } from './browser/harness.js';
 
 after(closeBrowser);
 afterEach(closeAllPartners);
@@ -42,6 +42,27 @@ const exchange = async (
   return { features: info.features, networks: info.networks, first: got[0], received: got.length, misplaced, rtt };
 };
 
+/**
+ * The page's `exchange` with a Core Lightning node started for it (its `ws:` listener): the
+ * page's message seen by the custommsg hook, one sent back through sendcustommsg. Returns
+ * what the page saw and Core Lightning's end of the connection.
+ */
+async function oneEachWayWithCoreLightning(cln: PartnerDriver<'cln'>, page: BrowserPage) {
+  const node = await cln.start({ wsPort: true });
+  const listener = await node.listen();
+  const running = page.run(exchange, { url: `ws://127.0.0.1:${node.wsPort}`, nodeId: node.nodeId, rounds: 0, expect: 1 }, { timeoutMs: 90_000, what: 'the page' });
+  running.catch(() => {});
+  const partner = await withTimeout(listener.accepted, 20_000, "Core Lightning's side");
+  assert.equal(toHex(await partner.nextMessage()), 'fffb68656c6c6f', "the custommsg hook saw the page's message");
+  // Core Lightning sends to the page through sendcustommsg. (No bulk here: Core Lightning's
+  // websocketd corrupts a frame that reaches it in pieces, and a browser's random masks
+  // cannot avoid it; see docs/interop.md.)
+  await partner.send(Uint8Array.from([0xff, 0xf9, 0x6f, 0x6b]));
+  const seen = await running;
+  assert.equal(seen.first, 'fff96f6b', "the page got Core Lightning's message");
+  return { seen, partner };
+}
+
 describe('lnpeer in Chromium, over WebSocket', () => {
   it('to a Node lnpeer listener: handshake, init, a message each way, 1,002 each way in order, ping, clean close', async (t) => {
     const page = await openPage(t);
@@ -74,23 +95,37 @@ describe('lnpeer in Chromium, over WebSocket', () => {
     if (!cln) return;
     const page = await openPage(t);
     if (!page) return;
-    const node = await cln.start({ wsPort: true });
-    const listener = await node.listen();
-    const running = page.run(exchange, { url: `ws://127.0.0.1:${node.wsPort}`, nodeId: node.nodeId, rounds: 0, expect: 1 }, { timeoutMs: 90_000, what: 'the page' });
-    running.catch(() => {});
-    const partner = await withTimeout(listener.accepted, 20_000, "Core Lightning's side");
-    assert.equal(toHex(await partner.nextMessage()), 'fffb68656c6c6f', 'the custommsg hook saw the page\'s message');
-    // Core Lightning sends to the page through sendcustommsg. (No bulk here: Core Lightning's
-    // websocketd corrupts a frame that reaches it in pieces, and a browser's random masks
-    // cannot avoid it; see docs/interop.md.)
-    await partner.send(Uint8Array.from([0xff, 0xf9, 0x6f, 0x6b]));
-    const r = await running;
+    const { seen: r, partner } = await oneEachWayWithCoreLightning(cln, page);
     assert.deepEqual(r.networks, ['regtest']);
-    assert.equal(r.first, 'fff96f6b', "the page got Core Lightning's message");
     // The page's disconnect() returned at once (a deadline in the page). Core Lightning itself
     // only sees the WebSocket go when the browser gives up on the closing handshake it never
     // answers (60 s) or the page goes: closing the page ends it now.
     await page.close();
     assert.match((await withTimeout(partner.closed, 10_000, 'Core Lightning sees the page go')).reason, /closed by remote/);
+  });
+
+  it("with the wasm accelerators a page can hand to useCrypto() (libsecp256k1 from tiny-secp256k1, libsodium from libsodium-wrappers): to Core Lightning's ws: listener, a custom message each way", async (t) => {
+    const cln = await requirePartner(t, 'cln');
+    if (!cln) return;
+    const page = await openPage(t);
+    if (!page) return;
+    const inUse = await page.run(
+      async (lnpeer, paths) => {
+        // As an application does it: its bundler's build of each package (test/browser/bundle.ts).
+        const secp = await import(paths.secp);
+        const sodium = (await import(paths.sodium)).default;
+        await sodium.ready;
+        lnpeer.useCrypto({ curve: lnpeer.libsecp256k1WasmCurve(secp), aead: lnpeer.libsodiumAead(sodium) });
+        return lnpeer.cryptoInUse();
+      },
+      { secp: TINY_SECP256K1_PATH, sodium: LIBSODIUM_PATH },
+    );
+    assert.deepEqual(inUse, { curve: 'tiny-secp256k1 (libsecp256k1, wasm)', aead: 'libsodium-wrappers (libsodium, wasm)' });
+    // The page's lnpeer keeps the backends it was handed: the handshake's ECDH and every packet
+    // go through them, and Core Lightning's libsecp256k1 and libsodium check each.
+    const { seen: r } = await oneEachWayWithCoreLightning(cln, page);
+    assert.ok(r.rtt >= 0);
+    assert.deepEqual(await page.run((lnpeer) => lnpeer.cryptoInUse()), inUse, 'still the backends handed over');
+    await page.close();
   });
 });

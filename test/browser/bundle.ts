@@ -270,3 +270,47 @@ function decodeVlq(encoded: string): number[] {
   }
   return values;
 }
+
+/**
+ * The wasm accelerators a page can hand to `useCrypto()`, built as an application's bundler
+ * would build them, each an ES module for the page to `import()`:
+ * - `tiny-secp256k1` (libsecp256k1 in wasm). Its browser build imports `./secp256k1.wasm` as an
+ *   ES module (the wasm ESM integration, which Vite and webpack 5 do with a plugin or an
+ *   experiment); esbuild does not, so its loader is replaced by one that fetches the wasm
+ *   beside the page (`wasmUrl`) and instantiates it with the imports the module declares.
+ * - `libsodium-wrappers` (libsodium in wasm, embedded in its JavaScript; `await sodium.ready`).
+ */
+export interface AcceleratorBundles {
+  tinySecp256k1: string;
+  /** The bytes `tinySecp256k1` fetches from `wasmUrl`. */
+  secp256k1Wasm: Uint8Array;
+  libsodium: string;
+}
+
+export async function bundleAccelerators(wasmUrl: string): Promise<AcceleratorBundles> {
+  const loader = fileURLToPath(new URL('../../node_modules/tiny-secp256k1/lib/wasm_loader.browser.js', import.meta.url));
+  const fetchWasm: Plugin = {
+    name: 'tiny-secp256k1-fetch-wasm',
+    setup(b) {
+      b.onLoad({ filter: /tiny-secp256k1[\\/]lib[\\/]wasm_loader\.browser\.js$/ }, (args) => {
+        if (resolve(args.path) !== loader) return undefined;
+        return {
+          resolveDir: resolve(loader, '..'),
+          contents: [
+            "import * as rand from './rand.browser.js';",
+            "import * as validate_error from './validate_error.js';",
+            `const { instance } = await WebAssembly.instantiateStreaming(fetch(${JSON.stringify(wasmUrl)}), { './rand.js': rand, './validate_error.js': validate_error });`,
+            'export default instance.exports;',
+          ].join('\n'),
+        };
+      });
+    },
+  };
+  const esm = async (contents: string, plugins: Plugin[] = []) =>
+    (await build({ stdin: { contents, resolveDir: REPO }, bundle: true, platform: 'browser', format: 'esm', write: false, plugins, logLevel: 'silent' })).outputFiles[0].text;
+  return {
+    tinySecp256k1: await esm("export * from 'tiny-secp256k1';", [fetchWasm]),
+    secp256k1Wasm: readFileSync(resolve(loader, '../secp256k1.wasm')),
+    libsodium: await esm("export { default } from 'libsodium-wrappers';"),
+  };
+}

@@ -49,12 +49,21 @@ import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { inCI } from '../interop/availability.js';
 import { until, withTimeout } from '../wait.js';
-import { bundleForBrowser, originalOf, type Bundle } from './bundle.js';
+import { bundleAccelerators, bundleForBrowser, originalOf, type AcceleratorBundles, type Bundle } from './bundle.js';
 
 /** lnpeer's exports, as the page has them. */
 export type Lnpeer = typeof import('../../src/index.js');
 
 export const CHROMIUM = process.env.LNPEER_CHROMIUM || '/usr/bin/chromium';
+
+/**
+ * Where the page finds the wasm accelerators an application can hand to `useCrypto()`, as ES
+ * modules to `import()` (test/browser/bundle.ts, `bundleAccelerators`): `tiny-secp256k1` (which
+ * fetches its wasm from SECP256K1_WASM_PATH) and `libsodium-wrappers`.
+ */
+export const TINY_SECP256K1_PATH = '/tiny-secp256k1.js';
+export const SECP256K1_WASM_PATH = '/secp256k1.wasm';
+export const LIBSODIUM_PATH = '/libsodium-wrappers.js';
 
 /** Headless, and no connection of its own to anywhere (this machine's network is closed). */
 export const CHROMIUM_FLAGS = [
@@ -392,14 +401,31 @@ async function serve(bundle: Bundle): Promise<Server> {
 <body></body>
 </html>
 `;
-  const routes: Record<string, { type: string; body: string }> = {
-    '/': { type: 'text/html; charset=utf-8', body: page },
-    '/lnpeer.js': { type: 'text/javascript; charset=utf-8', body: bundle.code },
+  const js = 'text/javascript; charset=utf-8';
+  // The accelerators are built on the first request for one of them.
+  let accelerators: Promise<AcceleratorBundles> | undefined;
+  const accelerator = (type: string, pick: (a: AcceleratorBundles) => string | Uint8Array) => async () => ({
+    type,
+    body: pick(await (accelerators ??= bundleAccelerators(SECP256K1_WASM_PATH))),
+  });
+  const routes: Record<string, () => Promise<{ type: string; body: string | Uint8Array }>> = {
+    '/': async () => ({ type: 'text/html; charset=utf-8', body: page }),
+    '/lnpeer.js': async () => ({ type: js, body: bundle.code }),
+    [TINY_SECP256K1_PATH]: accelerator(js, (a) => a.tinySecp256k1),
+    [SECP256K1_WASM_PATH]: accelerator('application/wasm', (a) => a.secp256k1Wasm),
+    [LIBSODIUM_PATH]: accelerator(js, (a) => a.libsodium),
   };
   const server = createServer((req, res) => {
     const route = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
-    res.writeHead(route ? 200 : 404, { 'content-type': route?.type ?? 'text/plain', 'cache-control': 'no-store' });
-    res.end(route?.body ?? 'not found');
+    const answer = (status: number, type: string, body: string | Uint8Array) => {
+      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.end(body);
+    };
+    if (!route) return answer(404, 'text/plain', 'not found');
+    route().then(
+      (r) => answer(200, r.type, r.body),
+      (e: unknown) => answer(500, 'text/plain', `building ${req.url} failed: ${(e as Error).message}`),
+    );
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
