@@ -94,6 +94,15 @@ export function availability(name: PartnerName): Promise<Availability> {
 export const inCI = Boolean(process.env.CI) && !['false', '0'].includes(process.env.CI!.toLowerCase());
 
 /**
+ * What a test needs is missing: with `CI` set that is a failure (this throws), so CI never
+ * passes by skipping; on a developer's machine the test is skipped with `message`.
+ */
+export function missingOutsideCI(t: TestContext, message: string, what: string): void {
+  if (inCI) throw new Error(`${message} (CI is set: a missing ${what} is a failure, not a skip)`);
+  t.skip(message);
+}
+
+/**
  * The partner's driver, or `undefined` after `t.skip(...)` when it is missing outside CI.
  * In CI a missing partner throws, which fails the test.
  */
@@ -101,8 +110,7 @@ export async function requirePartner<N extends PartnerName>(t: TestContext, name
   const found = await availability(name);
   if (!found.available) {
     const message = `interop partner ${name} is missing: ${found.detail}; to run these tests, ${found.install}`;
-    if (inCI) throw new Error(`${message} (CI is set: a missing partner is a failure, not a skip)`);
-    t.skip(message);
+    missingOutsideCI(t, message, 'partner');
     return undefined;
   }
   return (await drivers[name]()) as PartnerDriver<N>;
